@@ -71,3 +71,12 @@ def frame_to_tsv(frame) -> bytes:
     buf = io.StringIO()
     frame.to_csv(buf, sep="\t", header=False, index=False, na_rep="\\N", date_format="%Y-%m-%d %H:%M:%S%z")
     return buf.getvalue().encode()
+
+
+def arrow_to_tsv(table) -> bytes:
+    """Fast COPY text serialisation of a pyarrow Table with no nulls and no text needing escapes."""
+    import pyarrow.csv as pacsv
+
+    sink = io.BytesIO()
+    pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False, delimiter="\t", quoting_style="none"))
+    return sink.getvalue()
