@@ -6,6 +6,8 @@ import io
 from contextlib import contextmanager
 from typing import Iterator, Sequence
 
+import numpy as np
+
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -50,16 +52,19 @@ def migrate(url: str | None = None, revision: str = "head") -> None:
     command.upgrade(cfg, revision)
 
 
-def copy_rows(conn: Connection, table: str, columns: Sequence[str], rows_tsv: str | bytes) -> None:
-    """COPY tab-separated text into ``table`` over the connection's open transaction.
+def copy_rows(conn: Connection, table: str, columns: Sequence[str], rows_tsv: str | bytes,
+              binary: bool = False) -> None:
+    """COPY rows into ``table`` over the connection's open transaction.
 
-    ``rows_tsv`` uses PostgreSQL text format: tab separators, ``\\N`` for NULL.
+    ``rows_tsv`` uses PostgreSQL text format (tab separators, ``\\N`` for NULL), or the
+    binary COPY format when ``binary`` is true (see :func:`binary_copy_payload`).
     """
     raw = conn.connection.driver_connection  # psycopg.Connection
     cols = ", ".join(columns)
     data = rows_tsv.encode() if isinstance(rows_tsv, str) else rows_tsv
+    opts = " WITH (FORMAT binary)" if binary else ""
     with raw.cursor() as cur:
-        with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+        with cur.copy(f"COPY {table} ({cols}) FROM STDIN{opts}") as copy:
             view = memoryview(data)
             step = 1 << 20
             for i in range(0, len(view), step):
@@ -80,3 +85,32 @@ def arrow_to_tsv(table) -> bytes:
     sink = io.BytesIO()
     pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False, delimiter="\t", quoting_style="none"))
     return sink.getvalue()
+
+
+# PostgreSQL binary COPY: fixed-width, big-endian fields, each preceded by its byte length.
+_PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01T00:00:00Z in microseconds since 1970
+_PG_BINARY = {"int2": ">i2", "int4": ">i4", "int8": ">i8", "float8": ">f8", "timestamptz": ">i8"}
+
+
+def binary_copy_payload(columns: Sequence[tuple]) -> bytes:
+    """Binary COPY data for non-null fixed-width columns, built with numpy in one pass.
+
+    Parameters
+    ----------
+    columns : sequence of (numpy array, pg type)
+        pg type is one of int2, int4, int8, float8, timestamptz. A timestamptz column
+        is given as int64 nanoseconds since 1970-01-01 UTC.
+    """
+    n = len(columns[0][0])
+    fields = [("nfields", ">i2")]
+    for i, (_, pgtype) in enumerate(columns):
+        fields += [(f"len{i}", ">i4"), (f"v{i}", _PG_BINARY[pgtype])]
+    rec = np.empty(n, dtype=np.dtype(fields))
+    rec["nfields"] = len(columns)
+    for i, (values, pgtype) in enumerate(columns):
+        rec[f"len{i}"] = np.dtype(_PG_BINARY[pgtype]).itemsize
+        if pgtype == "timestamptz":
+            values = np.asarray(values, dtype=np.int64) // 1000 - _PG_EPOCH_US
+        rec[f"v{i}"] = values
+    header = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
+    return header + rec.tobytes() + (-1).to_bytes(2, "big", signed=True)

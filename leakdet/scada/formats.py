@@ -142,6 +142,8 @@ def _read_wide(path: Path, frame: pd.DataFrame, lines: np.ndarray, fmt: ExportFo
     rejects = [_rejects(lines[bad_ts], str(tcol), frame[tcol][bad_ts].astype("string"), "unparseable timestamp")]
     columns = [c for c in frame.columns if c != tcol]
     sensors = [str(c).strip() for c in columns]
+    if len(set(sensors)) < len(sensors):  # " P1" and "P1": keep the raw headers so both are reported
+        sensors = [str(c) for c in columns]
     values = np.empty((len(frame), len(sensors)))
     for j, (name, column) in enumerate(zip(sensors, columns)):
         col = frame[column]
@@ -150,16 +152,17 @@ def _read_wide(path: Path, frame: pd.DataFrame, lines: np.ndarray, fmt: ExportFo
             rejects.append(_rejects(lines[bad], name, col[bad].astype("string"), "non-numeric value"))
     keep = ~bad_ts
     n_rows = int(keep.sum())
+    # Work on int64 nanoseconds: tz-aware .to_numpy() would build one Python object per value.
     long = pd.DataFrame({
-        "sensor_id": np.tile(np.array(sensors, dtype=object), n_rows),
-        "ts": np.repeat(ts[keep].to_numpy(), len(sensors)),
+        "sensor_id": pd.Categorical.from_codes(np.tile(np.arange(len(sensors), dtype=np.int32), n_rows),
+                                               categories=sensors),
+        "ts": pd.to_datetime(np.repeat(ts[keep].dt.as_unit("ns").array.asi8, len(sensors)), utc=True),
         "value": values[keep].ravel(),
         "line": np.repeat(lines[keep], len(sensors)),
     })
     long = long[~np.isnan(long["value"].to_numpy())]
     rej = pd.concat(rejects, ignore_index=True)
     total = len(long) + len(rej)
-    long["ts"] = pd.DatetimeIndex(long["ts"]).tz_localize("UTC") if long["ts"].dt.tz is None else long["ts"]
     return ParsedExport(long.reset_index(drop=True), rej, total)
 
 
@@ -177,7 +180,6 @@ def _read_long(path: Path, frame: pd.DataFrame, lines: np.ndarray, cols, fmt: Ex
                  "non-numeric value"),
     ], ignore_index=True)
     ok = ~bad_ts & ~np.isnan(values)
-    long = pd.DataFrame({"sensor_id": frame[scol].astype(str).str.strip().to_numpy()[ok],
-                         "ts": ts.to_numpy()[ok], "value": values[ok], "line": lines[ok]})
-    long["ts"] = pd.to_datetime(long["ts"], utc=True)
+    long = pd.DataFrame({"sensor_id": pd.Categorical(frame[scol].astype(str).str.strip().to_numpy()[ok]),
+                         "ts": pd.to_datetime(ts.dt.as_unit("ns").array.asi8[ok], utc=True), "value": values[ok], "line": lines[ok]})
     return ParsedExport(long, rej, len(long) + len(rej))

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
@@ -27,7 +26,7 @@ from leakdet import units
 from leakdet.network.sensor_map import load_sensors
 from leakdet.scada.formats import ExportFormat, ParsedExport, read_export
 from platform_core import ingest_log
-from platform_core.db import arrow_to_tsv, copy_rows, get_engine
+from platform_core.db import binary_copy_payload, copy_rows, get_engine
 
 SOURCE = "scada"
 READING_COLUMNS = ("sensor_pk", "ts", "value", "quality", "batch_id")
@@ -53,10 +52,14 @@ def validate(parsed: ParsedExport, sensors: pd.DataFrame) -> tuple[pd.DataFrame,
     rd = parsed.readings
     rejects = [parsed.rejects]
     meta = sensors.set_index("sensor_id")
-    known = rd["sensor_id"].isin(meta.index).to_numpy()
+    # Readers give tags as a Categorical: resolve each distinct tag once, then use integer codes.
+    tags = rd["sensor_id"].astype("category")
+    tag_to_meta = meta.index.get_indexer(tags.cat.categories)
+    codes_all = tag_to_meta[tags.cat.codes.to_numpy()]
+    known = codes_all >= 0
     if (~known).any():
         unknown = rd[~known]
-        by_tag = unknown.groupby("sensor_id", sort=True)
+        by_tag = unknown.assign(sensor_id=unknown["sensor_id"].astype(str)).groupby("sensor_id", sort=True)
         # A wide file's unknown column is one problem, not thousands: summarise it per tag.
         rejects.append(pd.DataFrame({
             "line": by_tag["line"].min().to_numpy(),
@@ -64,24 +67,26 @@ def validate(parsed: ParsedExport, sensors: pd.DataFrame) -> tuple[pd.DataFrame,
             "raw_value": [f"{n} values" for n in by_tag.size().to_numpy()],
             "reason": "unknown sensor (not in the network's sensor map)",
         }) if by_tag.ngroups < len(unknown) / 2 else pd.DataFrame({
-            "line": unknown["line"].to_numpy(), "field": unknown["sensor_id"].to_numpy(),
+            "line": unknown["line"].to_numpy(), "field": unknown["sensor_id"].astype(str).to_numpy(),
             "raw_value": unknown["value"].astype(str).to_numpy(),
             "reason": "unknown sensor (not in the network's sensor map)"}))
     rd = rd[known]
-    m = meta.loc[rd["sensor_id"].to_numpy()]
-    si = rd["value"].to_numpy() * m["factor"].to_numpy()
-    lo = m["kind"].map(lambda k: units.PLAUSIBLE[k][0]).to_numpy()
-    hi = m["kind"].map(lambda k: units.PLAUSIBLE[k][1]).to_numpy()
+    codes = codes_all[known]
+    kinds = meta["kind"].to_numpy()
+    lo_s = np.array([units.PLAUSIBLE[k][0] for k in kinds])
+    hi_s = np.array([units.PLAUSIBLE[k][1] for k in kinds])
+    si = rd["value"].to_numpy() * meta["factor"].to_numpy()[codes]
+    lo, hi = lo_s[codes], hi_s[codes]
     bad = (si < lo) | (si > hi) | ~np.isfinite(si)
     if bad.any():
         rejects.append(pd.DataFrame({
-            "line": rd["line"].to_numpy()[bad], "field": rd["sensor_id"].to_numpy()[bad],
+            "line": rd["line"].to_numpy()[bad], "field": meta.index.to_numpy()[codes][bad],
             "raw_value": rd["value"].to_numpy()[bad].astype(str),
             "reason": [f"physically impossible value: {v:.6g} {units.STORED_UNIT[k]} outside [{a}, {b}]"
-                       for v, k, a, b in zip(si[bad], m["kind"].to_numpy()[bad], lo[bad], hi[bad])]}))
-    good = pd.DataFrame({"sensor_pk": m["pk"].to_numpy()[~bad].astype(np.int32),
-                         "ts": rd["ts"].to_numpy()[~bad], "value": si[~bad],
-                         "line": rd["line"].to_numpy()[~bad], "sensor_id": rd["sensor_id"].to_numpy()[~bad]})
+                       for v, k, a, b in zip(si[bad], kinds[codes[bad]], lo[bad], hi[bad])]}))
+    good = pd.DataFrame({"sensor_pk": meta["pk"].to_numpy()[codes][~bad].astype(np.int32),
+                         "ts": pd.to_datetime(rd["ts"].dt.as_unit("ns").array.asi8[~bad], utc=True), "value": si[~bad],
+                         "line": rd["line"].to_numpy()[~bad], "sensor_id": meta.index.to_numpy()[codes][~bad]})
     dup = good.duplicated(["sensor_pk", "ts"], keep="first").to_numpy()
     if dup.any():
         first = good[~dup].set_index(["sensor_pk", "ts"])["line"]
@@ -103,28 +108,33 @@ def _has_overlap(conn: Connection, rows: pd.DataFrame) -> bool:
         {"p": pks, "a": rows["ts"].min().to_pydatetime(), "b": rows["ts"].max().to_pydatetime()}).scalar())
 
 
+def reading_payload(rows: pd.DataFrame, batch_id: int) -> bytes:
+    """Binary COPY payload of readings (sensor_pk, ts, value, quality 0, batch_id)."""
+    n = len(rows)
+    return binary_copy_payload([
+        (rows["sensor_pk"].to_numpy(), "int4"),
+        (rows["ts"].dt.as_unit("ns").array.asi8, "timestamptz"),
+        (rows["value"].to_numpy(), "float8"),
+        (np.zeros(n, np.int16), "int2"),
+        (np.full(n, batch_id, np.int32), "int4"),
+    ])
+
+
 def load_readings(conn: Connection, rows: pd.DataFrame, batch_id: int) -> int:
     """Write readings in the open transaction; returns the number of rows inserted or changed."""
     if rows.empty:
         return 0
     conn.execute(text("SELECT water.ensure_reading_partitions(:a, :b)"),
                  {"a": rows["ts"].min().to_pydatetime(), "b": rows["ts"].max().to_pydatetime()})
-    table = pa.table({
-        "sensor_pk": pa.array(rows["sensor_pk"].to_numpy(), pa.int32()),
-        "ts": pa.array(pd.DatetimeIndex(rows["ts"]).tz_convert("UTC")),
-        "value": pa.array(rows["value"].to_numpy(), pa.float64()),
-        "quality": pa.array(np.zeros(len(rows), np.int16)),
-        "batch_id": pa.array(np.full(len(rows), batch_id, np.int32)),
-    })
-    payload = arrow_to_tsv(table)
+    payload = reading_payload(rows, batch_id)
     if not _has_overlap(conn, rows):
         # Nothing stored yet for these sensors in this time range: COPY straight into the
         # partitions (the common case of new data), skipping the staging round trip.
-        copy_rows(conn, "water.readings", READING_COLUMNS, payload)
+        copy_rows(conn, "water.readings", READING_COLUMNS, payload, binary=True)
         return len(rows)
     conn.execute(text("CREATE TEMP TABLE IF NOT EXISTS readings_stage (LIKE water.readings) ON COMMIT DROP"))
     conn.execute(text("TRUNCATE readings_stage"))
-    copy_rows(conn, "readings_stage", READING_COLUMNS, payload)
+    copy_rows(conn, "readings_stage", READING_COLUMNS, payload, binary=True)
     return conn.execute(text(
         """INSERT INTO water.readings AS r (sensor_pk, ts, value, quality, batch_id)
            SELECT sensor_pk, ts, value, quality, batch_id FROM readings_stage
