@@ -1,0 +1,163 @@
+"""The daily leak run for one network and one local day: the functions the DAG tasks call.
+
+Each step takes and returns plain values (names, dates, paths), so they can run as
+separate Airflow tasks; each is idempotent for its day: re-running replaces that day's
+results and nothing else.
+
+Steps: :func:`compute_residuals` → :func:`detect_day` → :func:`render_day_map`;
+:func:`run_day` does all three and :func:`run_range` loops over days (the batch CLI).
+"""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import text
+
+from leakdet.detect.residual_cusum import ResidualCusum
+from leakdet.detect.sensor_health import sensor_health
+from leakdet.hydraulics.boundary import apply_boundary, source_inflow
+from leakdet.hydraulics.model_store import fetch_network
+from leakdet.hydraulics.simulate import SimulationFailed, prepare_day, simulate_sensors
+from leakdet.network.sensor_map import load_sensors
+from leakdet.scada.query import readings_frame
+from platform_core.db import get_engine
+from platform_core.settings import get_settings
+
+log = logging.getLogger(__name__)
+DETECTOR = "residual_cusum_v1"
+
+
+def as_day(day: str | date) -> date:
+    return day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
+
+
+def day_bounds(day: str | date) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """UTC start and end of a local (Asia/Brunei) day."""
+    tz = get_settings().local_timezone
+    start = pd.Timestamp(as_day(day)).tz_localize(tz).tz_convert("UTC")
+    return start, start + pd.Timedelta(days=1)
+
+
+def day_dir(network: str, day: str | date) -> Path:
+    path = get_settings().work_dir / "leakdet" / network / as_day(day).isoformat()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def compute_residuals(network: str, day: str | date) -> dict:
+    """Simulate the day with measured boundary conditions; store residuals and sensor health.
+
+    Returns ``{"residuals_path", "flagged", "boundary"}``.
+    """
+    day = as_day(day)
+    start, end = day_bounds(day)
+    engine = get_engine()
+    with engine.connect() as conn:
+        stored = fetch_network(conn, network)
+        sensors = load_sensors(conn, network)
+        data = readings_frame(conn, network, start, end)
+    wn = stored.load()
+    prepare_day(wn)
+    boundary = apply_boundary(wn, start, data, sensors)
+    simulated = simulate_sensors(wn, sensors, start, f"network {network}, day {day}")
+    measured = data.get("pressure", pd.DataFrame(index=simulated.index))
+    health = sensor_health(measured)
+    residuals = measured - simulated[measured.columns]
+    flagged = health["flag"].dropna()
+    residuals.loc[:, list(flagged.index)] = np.nan
+    inflow = source_inflow(wn, data.get("flow", pd.DataFrame()), sensors)
+    frame = residuals.add_prefix("res:")
+    if inflow is not None:
+        frame["inflow_m3s"] = inflow.reindex(frame.index)
+    out = day_dir(network, day) / "residuals.parquet"
+    frame.to_parquet(out)
+    _store_health(network, day, sensors, health, residuals)
+    return {"residuals_path": str(out), "flagged": {k: v for k, v in flagged.items()},
+            "boundary": boundary.notes + [f"tank {t} starts at {v:.2f} m" for t, v in boundary.tanks_set.items()]
+            + (["demand scaled to metered consumption"] if boundary.demand_scaled else [])}
+
+
+def _store_health(network, day, sensors, health, residuals) -> None:
+    pks = sensors.set_index("sensor_id")["pk"]
+    with get_engine().begin() as conn:
+        conn.execute(text("DELETE FROM water.sensor_day_status WHERE day = :d AND sensor_pk = ANY(:p)"),
+                     {"d": day, "p": [int(p) for p in pks.reindex(health.index)]})
+        for sid, row in health.iterrows():
+            r = residuals[sid] if sid in residuals else pd.Series(dtype=float)
+            conn.execute(text(
+                "INSERT INTO water.sensor_day_status VALUES (:pk, :d, :n, :c, :m, :s, :f)"),
+                {"pk": int(pks[sid]), "d": day, "n": int(row.n_readings), "c": float(row.coverage),
+                 "m": None if r.isna().all() else float(r.mean()), "s": None if r.isna().all() else float(r.std()),
+                 "f": row.flag})
+
+
+def _load_state(conn, network_id: int, day: date, detector: ResidualCusum) -> dict:
+    row = conn.execute(text(
+        "SELECT as_of_day, state FROM water.detector_state WHERE network_id = :n AND detector = :d "
+        "AND as_of_day < :day ORDER BY as_of_day DESC LIMIT 1"), {"n": network_id, "d": DETECTOR, "day": day}).first()
+    if row is None:
+        return detector.initial_state()
+    if row.as_of_day != day - timedelta(days=1):
+        log.warning("detector state for %s is from %s, not the day before %s: days were skipped",
+                    network_id, row.as_of_day, day)
+    return row.state
+
+
+def detect_day(network: str, day: str | date, residuals_path: str, detector: ResidualCusum | None = None) -> dict:
+    """Run the causal detector over the day; replace the day's events and store the state."""
+    from leakdet.detect.events import build_events, update_inflow_baseline, write_events
+    from leakdet.localize.nearest_pipes import network_points
+
+    day = as_day(day)
+    detector = detector or ResidualCusum()
+    frame = pd.read_parquet(residuals_path)
+    residuals = frame.filter(like="res:").rename(columns=lambda c: c[4:])
+    with get_engine().connect() as conn:
+        stored = fetch_network(conn, network)
+        state = _load_state(conn, stored.id, day, detector)
+        sensor_xy, pipes_xy = network_points(conn, stored.id)
+    alarms, new_state = detector.step_day(residuals, state)
+    inflow = frame["inflow_m3s"] if "inflow_m3s" in frame else None
+    events = build_events(alarms, inflow, new_state, sensor_xy, pipes_xy, DETECTOR)
+    if not alarms:
+        update_inflow_baseline(new_state, inflow)
+    with get_engine().begin() as conn:
+        write_events(conn, stored.id, day, DETECTOR, events)
+        conn.execute(text(
+            "INSERT INTO water.detector_state VALUES (:n, :d, :day, CAST(:s AS jsonb)) "
+            "ON CONFLICT (network_id, detector, as_of_day) DO UPDATE SET state = EXCLUDED.state"),
+            {"n": stored.id, "d": DETECTOR, "day": day, "s": json.dumps(new_state)})
+    return {"events": [e["event_key"] for e in events], "n_events": len(events)}
+
+
+def render_day_map(network: str, day: str | date) -> str:
+    from leakdet.report.daily_map import render_daily_map
+
+    day = as_day(day)
+    out = get_settings().reports_dir / "leaks" / network / f"{day.isoformat()}.html"
+    return str(render_daily_map(network, day, out))
+
+
+def run_day(network: str, day: str | date, maps: bool = True) -> dict:
+    """All steps for one day; raises :class:`SimulationFailed` if EPANET cannot solve it."""
+    res = compute_residuals(network, day)
+    det = detect_day(network, day, res["residuals_path"])
+    return {"day": as_day(day).isoformat(), **res, **det, **({"map": render_day_map(network, day)} if maps else {})}
+
+
+def run_range(network: str, start: str | date, end: str | date, maps: bool = True) -> list[dict]:
+    """Run every local day in ``[start, end]``; a day whose simulation fails is reported and skipped."""
+    out, day = [], as_day(start)
+    while day <= as_day(end):
+        try:
+            out.append(run_day(network, day, maps))
+        except SimulationFailed as exc:
+            log.error("%s", exc)
+            out.append({"day": day.isoformat(), "error": str(exc)})
+        day += timedelta(days=1)
+    return out

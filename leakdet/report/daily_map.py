@@ -1,0 +1,112 @@
+"""The analyst's daily leak map: network, sensors with their health, open events and candidate pipes.
+
+Rendered with :mod:`platform_core.offline_map`, so it opens without internet access.
+"""
+from __future__ import annotations
+
+import html
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import folium
+import pandas as pd
+from branca.element import Element
+from sqlalchemy import text
+
+from leakdet.hydraulics.model_store import fetch_network
+from platform_core.db import get_engine
+from platform_core.offline_map import OfflineMap, save_offline
+
+PROB_COLOURS = [(0.5, "#b2182b"), (0.25, "#ef8a62"), (0.1, "#fddbc7"), (0.0, "#f7f7f7")]
+FLAG_COLOURS = {None: "#1a9850", "sparse": "#fdae61", "no_data": "#999999", "flatline": "#762a83"}
+
+
+def prob_colour(p: float) -> str:
+    return next(c for threshold, c in PROB_COLOURS if p >= threshold)
+
+
+def _geojson(rows, props) -> dict:
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": json.loads(r.geom), "properties": {k: getattr(r, k) for k in props}}
+        for r in rows]}
+
+
+def render_daily_map(network: str, day: date, out: Path) -> Path:
+    """Write the map of ``network`` for local ``day`` to ``out`` and return the path."""
+    with get_engine().connect() as conn:
+        net = fetch_network(conn, network)
+        links = conn.execute(text("SELECT link_id, link_type, ST_AsGeoJSON(geom, 7) AS geom FROM water.links "
+                                  "WHERE network_id = :n"), {"n": net.id}).all()
+        bounds = conn.execute(text("SELECT ST_YMin(e), ST_XMin(e), ST_YMax(e), ST_XMax(e) FROM "
+                                   "(SELECT ST_Extent(geom) e FROM water.nodes WHERE network_id = :n) q"),
+                              {"n": net.id}).one()
+        sensors = conn.execute(text(
+            """SELECT s.sensor_id, s.kind, s.element_id, ST_Y(COALESCE(n.geom, ST_LineInterpolatePoint(l.geom, 0.5))) lat,
+                      ST_X(COALESCE(n.geom, ST_LineInterpolatePoint(l.geom, 0.5))) lon,
+                      d.coverage, d.flag, d.residual_mean
+               FROM water.sensors s
+               LEFT JOIN water.nodes n ON s.element_type = 'node' AND n.network_id = s.network_id AND n.node_id = s.element_id
+               LEFT JOIN water.links l ON s.element_type = 'link' AND l.network_id = s.network_id AND l.link_id = s.element_id
+               LEFT JOIN water.sensor_day_status d ON d.sensor_pk = s.id AND d.day = :d
+               WHERE s.network_id = :n"""), {"n": net.id, "d": day}).all()
+        day_end = pd.Timestamp(day + timedelta(days=1)).tz_localize("Asia/Brunei").to_pydatetime()
+        events = conn.execute(text(
+            """SELECT e.id, e.event_key, e.detected_at, e.estimated_start, e.est_flow_lps, e.status,
+                      ST_AsGeoJSON(ST_Buffer(ST_Collect(l.geom)::geography, 150)::geometry, 6) AS area
+               FROM water.leak_events e
+               JOIN water.leak_candidates c ON c.event_id = e.id
+               JOIN water.links l ON l.network_id = e.network_id AND l.link_id = c.link_id
+               WHERE e.network_id = :n AND e.detected_at < :end AND e.status IN ('new', 'confirmed')
+               GROUP BY e.id ORDER BY e.detected_at"""), {"n": net.id, "end": day_end}).all()
+        candidates = conn.execute(text(
+            """SELECT c.event_id, c.rank, c.link_id, c.probability, ST_AsGeoJSON(l.geom, 7) AS geom
+               FROM water.leak_candidates c JOIN water.leak_events e ON e.id = c.event_id
+               JOIN water.links l ON l.network_id = e.network_id AND l.link_id = c.link_id
+               WHERE e.network_id = :n AND e.detected_at < :end AND e.status IN ('new', 'confirmed')"""),
+            {"n": net.id, "end": day_end}).all()
+
+    fmap = OfflineMap(location=[(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2], zoom_start=13)
+    fmap.fit_bounds([[bounds[0], bounds[1]], [bounds[2], bounds[3]]])
+    folium.GeoJson(_geojson(links, ["link_id", "link_type"]), name="Network",
+                   style_function=lambda f: {"color": "#4a6fa5", "weight": 1.5, "opacity": 0.6},
+                   tooltip=folium.GeoJsonTooltip(["link_id", "link_type"], aliases=["Link", "Type"])).add_to(fmap)
+
+    sensor_layer = folium.FeatureGroup(name="Sensors").add_to(fmap)
+    for s in sensors:
+        status = s.flag or ("ok" if s.coverage is not None else "not run")
+        tip = (f"{html.escape(s.sensor_id)} ({s.kind}, {html.escape(s.element_id)}): {status}"
+               + (f", coverage {s.coverage:.0%}" if s.coverage is not None else "")
+               + (f", mean residual {s.residual_mean:+.2f} m" if s.residual_mean is not None and s.kind == "pressure" else ""))
+        folium.CircleMarker([s.lat, s.lon], radius=5 if s.kind == "pressure" else 7, weight=1, color="#222",
+                            fill=True, fill_opacity=0.9, fill_color=FLAG_COLOURS.get(s.flag, "#1a9850"),
+                            tooltip=tip).add_to(sensor_layer)
+
+    event_layer = folium.FeatureGroup(name="Leak events").add_to(fmap)
+    by_event = pd.DataFrame([c._asdict() for c in candidates])
+    for ev in events:
+        flow = f"{ev.est_flow_lps:.1f} L/s" if ev.est_flow_lps is not None else "unknown"
+        label = (f"<b>Leak event {ev.id}</b> ({html.escape(ev.status)})<br>"
+                 f"Detected: {pd.Timestamp(ev.detected_at).tz_convert('Asia/Brunei'):%Y-%m-%d %H:%M} BNT<br>"
+                 f"Probably started: {pd.Timestamp(ev.estimated_start).tz_convert('Asia/Brunei'):%Y-%m-%d %H:%M} BNT<br>"
+                 f"Estimated flow: {flow}")
+        folium.GeoJson(json.loads(ev.area), name=f"Search area {ev.id}",
+                       style_function=lambda f: {"color": "#b2182b", "weight": 1, "dashArray": "4",
+                                                 "fillOpacity": 0.08}).add_to(event_layer)
+        rows = by_event[by_event["event_id"] == ev.id].sort_values("rank") if len(by_event) else by_event
+        for c in rows.itertuples():
+            folium.GeoJson(json.loads(c.geom), style_function=lambda f, col=prob_colour(c.probability): {
+                "color": col, "weight": 6, "opacity": 0.95},
+                tooltip=f"{html.escape(c.link_id)}: p = {c.probability:.2f} (rank {c.rank})",
+                popup=folium.Popup(label + f"<br>Candidate {html.escape(c.link_id)}: p = {c.probability:.2f}",
+                                   max_width=320)).add_to(event_layer)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    legend = ("<div style='position:fixed;bottom:20px;left:20px;z-index:9999;background:#fff;padding:8px;"
+              "border:1px solid #999;font:12px sans-serif'>"
+              f"<b>{html.escape(network)} — {day.isoformat()}</b><br>{len(events)} open leak event(s)<br>"
+              "Candidate pipe probability: " + " ".join(
+                  f"<span style='background:{c};padding:0 6px'>&ge;{t:g}</span>" for t, c in PROB_COLOURS) +
+              "<br>Sensors: " + " ".join(f"<span style='color:{c}'>&#9679;</span> {k or 'ok'}"
+                                          for k, c in FLAG_COLOURS.items()) + "</div>")
+    fmap.get_root().html.add_child(Element(legend))
+    return save_offline(fmap, out)
