@@ -6,8 +6,17 @@ each session creates its own database so parallel runs and the demo never collid
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from pathlib import Path
+
+# Airflow reads its configuration at import: give every test process its own home and
+# metadata DB before anything imports it, and keep the example DAGs out.
+_AIRFLOW_HOME = tempfile.mkdtemp(prefix="bnw-airflow-")
+os.environ["AIRFLOW_HOME"] = _AIRFLOW_HOME
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parents[1] / "dags")
+os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
 
 import pytest
 from sqlalchemy import create_engine, text

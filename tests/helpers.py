@@ -27,3 +27,60 @@ def import_net1(tmp_path: Path, name: str = "net1") -> Path:
     smap.write_text(NET1_SENSORS)
     import_sensor_map(smap, name)
     return smap
+
+
+def net1_scada_csv(out: Path, start_local: str, days: int, leak_node: str | None = None,
+                   leak_from_step: int | None = None, leak_lps: float = 20.0, seed: int = 0) -> Path:
+    """A wide historian CSV for Net1 sensors simulated with EPANET, optionally with a leak.
+
+    The leak is an extra demand at ``leak_node`` from 5-minute step ``leak_from_step`` on.
+    """
+    import numpy as np
+    import pandas as pd
+
+    wn = wntr.network.WaterNetworkModel(str(NET1))
+    n = days * 288
+    wn.options.time.duration = n * 300 - 300
+    wn.options.time.hydraulic_timestep = wn.options.time.report_timestep = 300
+    wn.options.time.pattern_timestep = 300
+    wn.options.quality.parameter = "NONE"
+    base = wn.get_pattern("1")
+    base.multipliers = list(np.tile(np.repeat(base.multipliers, 24), days))
+    if leak_node:
+        mult = np.zeros(n)
+        mult[leak_from_step:] = 1.0
+        wn.add_pattern("leak", list(mult))
+        wn.get_node(leak_node).add_demand(leak_lps / 1000.0, "leak")
+    res = wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=str(out.parent / f"net1-{seed}"))
+    idx = pd.Timestamp(start_local) + pd.to_timedelta(res.node["pressure"].index, unit="s")
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"timestamp": idx.strftime("%Y-%m-%d %H:%M:%S")})
+    for node in ("10", "22", "31", "13"):
+        frame[f"P-{node}"] = (res.node["pressure"][node].to_numpy() + rng.normal(0, 0.05, len(idx))).round(3)
+    frame["F-9"] = (res.link["flowrate"]["9"].to_numpy() * 1000).round(3)
+    frame["L-2"] = (res.node["head"]["2"].to_numpy() - wn.get_node("2").elevation).round(3)
+    frame.to_csv(out, index=False)
+    return out
+
+
+NET1_DAILY_SENSORS = """sensor_id,kind,element_id,unit
+P-10,pressure,10,m
+P-22,pressure,22,m
+P-31,pressure,31,m
+P-13,pressure,13,m
+F-9,flow,9,L/s
+L-2,level,2,m
+"""
+
+
+def import_net1_with_scada(tmp_path: Path, name: str, start_local: str, days: int, **leak) -> None:
+    from leakdet.network.georef import Georeference
+    from leakdet.network.inp_import import import_network
+    from leakdet.network.sensor_map import import_sensor_map
+    from leakdet.scada.ingest import ingest_file
+
+    import_network(NET1, name, Georeference(origin=(4.89, 114.94), anchor="centre"))
+    smap = tmp_path / f"{name}-sensors.csv"
+    smap.write_text(NET1_DAILY_SENSORS)
+    import_sensor_map(smap, name)
+    ingest_file(net1_scada_csv(tmp_path / f"{name}.csv", start_local, days, **leak), name)

@@ -1,0 +1,145 @@
+"""``leakdet``: the command line of the leak engine (the same functions the DAGs call)."""
+from __future__ import annotations
+
+import json
+import sys
+from functools import wraps
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from leakdet.errors import LeakdetError
+
+app = typer.Typer(help="Water-network leak detection: networks, SCADA, daily runs, events.", no_args_is_help=True)
+network_app = typer.Typer(help="EPANET network models.", no_args_is_help=True)
+sensors_app = typer.Typer(help="Sensor maps (which element each SCADA tag measures).", no_args_is_help=True)
+scada_app = typer.Typer(help="Historian exports: ingest and synthetic generation.", no_args_is_help=True)
+events_app = typer.Typer(help="Leak events.", no_args_is_help=True)
+app.add_typer(network_app, name="network")
+app.add_typer(sensors_app, name="sensors")
+app.add_typer(scada_app, name="scada")
+app.add_typer(events_app, name="events")
+console = Console()
+err = Console(stderr=True)
+
+
+def one_line_errors(fn):
+    """Report user-facing errors in one line and exit 1, instead of a traceback."""
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except LeakdetError as exc:
+            err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1)
+    return wrapper
+
+
+@network_app.command("import")
+@one_line_errors
+def network_import(file: Path, name: str = typer.Option(..., "--name", help="Network name"),
+                   crs: Optional[str] = typer.Option(None, help="CRS of the model coordinates, e.g. EPSG:5247"),
+                   origin: Optional[str] = typer.Option(None, help="LAT,LON of local metre coordinates"),
+                   anchor: str = typer.Option("zero", help="With --origin: 'zero' = model (0,0), 'centre' = extent centre")):
+    """Load an EPANET .inp file into PostGIS."""
+    from leakdet.network.georef import Georeference, parse_origin
+    from leakdet.network.inp_import import import_network
+
+    if crs and origin:
+        raise LeakdetError("give either --crs or --origin, not both")
+    geo = Georeference(crs=crs, origin=parse_origin(origin) if origin else None, anchor=anchor)
+    res = import_network(file, name, geo)
+    console.print(f"network [b]{res.name}[/b] (id {res.network_id}): {res.n_nodes} nodes, {res.n_links} links"
+                  + ("" if res.changed else " — unchanged"))
+    if res.orphan_sensors:
+        err.print(f"[yellow]warning:[/yellow] sensors on elements no longer in the model: {', '.join(res.orphan_sensors)}")
+
+
+@sensors_app.command("import")
+@one_line_errors
+def sensors_import(file: Path, network: str = typer.Option(..., "--network")):
+    """Load a sensor map CSV (sensor_id, kind, element_id, unit)."""
+    from leakdet.network.sensor_map import import_sensor_map
+
+    res = import_sensor_map(file, network)
+    console.print(f"sensors for {network}: {res.inserted} new, {res.updated} updated, {res.unchanged} unchanged")
+
+
+@scada_app.command("ingest")
+@one_line_errors
+def scada_ingest(files: List[Path], network: str = typer.Option(..., "--network"),
+                 sep: str = typer.Option(",", help="CSV separator"), decimal: str = typer.Option(".", help="Decimal mark"),
+                 timestamp_column: Optional[str] = typer.Option(None, help="Time column (default: first / 'timestamp')"),
+                 timestamp_format: Optional[str] = typer.Option(None, help="strftime format (default ISO-8601)"),
+                 timezone: str = typer.Option("Asia/Brunei", help="Zone of naive timestamps"),
+                 layout: str = typer.Option("auto", help="auto | wide | long"),
+                 force: bool = typer.Option(False, help="Re-read files already loaded (upsert; no duplicates)")):
+    """Ingest historian exports (wide/long CSV, Parquet) into the readings store."""
+    from leakdet.scada.formats import ExportFormat
+    from leakdet.scada.ingest import ingest_file
+
+    fmt = ExportFormat(sep=sep, decimal=decimal, timestamp_column=timestamp_column,
+                       timestamp_format=timestamp_format, timezone=timezone, layout=layout)
+    table = Table("file", "status", "values", "loaded", "quarantined")
+    for f in files:
+        r = ingest_file(f, network, fmt, force=force)
+        table.add_row(f.name, r.status, str(r.rows_total), str(r.rows_loaded), str(r.rows_quarantined))
+    console.print(table)
+
+
+@scada_app.command("simulate")
+@one_line_errors
+def scada_simulate(network: str = typer.Option(..., "--network"), start: str = typer.Option(..., help="Local start date/time"),
+                   end: str = typer.Option(..., help="Local end (exclusive)"), out: Path = typer.Option(..., "--out"),
+                   leaks: Optional[Path] = typer.Option(None, help="Leak schedule (.csv or BattLeDIM .yalm)"),
+                   seed: int = typer.Option(0, help="Random seed (noise, gaps)")):
+    """Write synthetic historian exports and a ground-truth file for a stored network."""
+    from leakdet.synth.service import simulate_stored_network
+
+    res = simulate_stored_network(network, start, end, out, leaks, seed)
+    console.print(res)
+
+
+@app.command("run-day")
+@one_line_errors
+def run_day_cmd(network: str = typer.Option(..., "--network"), day: str = typer.Option(..., help="Local day YYYY-MM-DD")):
+    """The daily run for one day: residuals, detection, events, map."""
+    from leakdet.pipeline.daily import run_day
+
+    console.print_json(json.dumps(run_day(network, day), default=str))
+
+
+@app.command("detect")
+@one_line_errors
+def detect_cmd(network: str = typer.Option(..., "--network"), start: str = typer.Option(...), end: str = typer.Option(...),
+               maps: bool = typer.Option(False, help="Also render each day's map")):
+    """Batch detection from --start to --end (local days); same code and results as daily runs."""
+    from leakdet.pipeline.daily import run_range
+
+    results = run_range(network, start, end, maps=maps)
+    failed = [r for r in results if "error" in r]
+    console.print(f"{len(results)} day(s), {sum(r.get('n_events', 0) for r in results)} new event(s), "
+                  f"{len(failed)} failed day(s)")
+    for r in failed:
+        err.print(f"[red]{r['day']}:[/red] {r['error']}")
+
+
+@events_app.command("export")
+@one_line_errors
+def events_export(network: str = typer.Option(..., "--network"), format: str = typer.Option("csv", help="csv | geojson"),
+                  out: Optional[Path] = typer.Option(None, help="File (default: stdout)")):
+    """Export leak events with their top candidate pipe."""
+    from leakdet.detect.export import export_events
+
+    text = export_events(network, format)
+    if out:
+        out.write_text(text)
+    else:
+        sys.stdout.write(text)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,39 @@
+"""Export leak events (one row per event and candidate pipe) as CSV or GeoJSON."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from sqlalchemy import text
+
+from leakdet.errors import LeakdetError
+from leakdet.network.sensor_map import network_id
+from platform_core.db import get_engine
+
+COLUMNS = ["event_id", "link_id", "rank", "probability", "detected_at", "estimated_start", "est_flow_lps",
+           "status", "detector", "model_version"]
+
+
+def events_frame(network: str) -> pd.DataFrame:
+    with get_engine().connect() as conn:
+        nid = network_id(conn, network)
+        frame = pd.read_sql(text(
+            """SELECT e.id AS event_id, c.link_id, c.rank, c.probability, e.detected_at, e.estimated_start,
+                      e.est_flow_lps, e.status, e.detector, e.model_version, ST_AsGeoJSON(l.geom, 7) AS geom
+               FROM water.leak_events e JOIN water.leak_candidates c ON c.event_id = e.id
+               JOIN water.links l ON l.network_id = e.network_id AND l.link_id = c.link_id
+               WHERE e.network_id = :n ORDER BY e.detected_at, c.rank"""), conn, params={"n": nid})
+    for col in ("detected_at", "estimated_start"):
+        frame[col] = pd.to_datetime(frame[col], utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return frame
+
+
+def export_events(network: str, fmt: str) -> str:
+    frame = events_frame(network)
+    if fmt == "csv":
+        return frame[COLUMNS].to_csv(index=False)
+    if fmt == "geojson":
+        return json.dumps({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "geometry": json.loads(r["geom"]), "properties": {k: r[k] for k in COLUMNS}}
+            for r in frame.to_dict("records")]}, default=str)
+    raise LeakdetError(f"unknown export format {fmt!r}: use csv or geojson")
