@@ -39,6 +39,13 @@ class OfflineMap(folium.Map):
         self.get_root().header.add_child(Element(f"<script>{js}</script>"), name="leaflet_js_inline", index=1)
         self.get_root().header.add_child(
             Element("<style>.leaflet-container{background:#eef3f7}</style>"), name="offline_bg")
+        # folium's popups call jQuery as $(`<div>...</div>`)[0]; this stand-in parses the HTML
+        # string into elements the same way, so popups work without loading jQuery.
+        self.get_root().header.add_child(Element(
+            "<script>window.$ = window.$ || function (h) { if (typeof h === 'string') {"
+            " var t = document.createElement('template'); t.innerHTML = h.trim(); return t.content.children; }"
+            " return { ready: function (f) { document.addEventListener('DOMContentLoaded', f); } }; };</script>"),
+            name="popup_html_shim", index=2)
 
 
 def external_references(html: str) -> list[str]:
