@@ -28,7 +28,7 @@ def prepare_day(wn: wntr.network.WaterNetworkModel, step_s: int = STEP_S) -> Non
 
 
 def simulate_sensors(wn: wntr.network.WaterNetworkModel, sensors: pd.DataFrame, day_start_utc: pd.Timestamp,
-                     label: str) -> pd.DataFrame:
+                     label: str, tank_elevations: dict[str, float] | None = None) -> pd.DataFrame:
     """Simulate ``wn`` for one day and sample every sensor, in stored units.
 
     Parameters
@@ -37,6 +37,8 @@ def simulate_sensors(wn: wntr.network.WaterNetworkModel, sensors: pd.DataFrame, 
         sensor_id, kind, element_id (as from :func:`leakdet.network.sensor_map.load_sensors`).
     label : str
         Names the network and day in error messages.
+    tank_elevations : dict, optional
+        Bottom elevation (m) of tanks that boundary conditions turned into fixed-head nodes.
 
     Returns
     -------
@@ -57,7 +59,10 @@ def simulate_sensors(wn: wntr.network.WaterNetworkModel, sensors: pd.DataFrame, 
         if row.kind == "pressure":
             values = res.node["pressure"][row.element_id]
         elif row.kind == "level":
-            values = res.node["head"][row.element_id] - wn.get_node(row.element_id).elevation
+            bottom = (tank_elevations or {}).get(row.element_id)
+            if bottom is None:
+                bottom = wn.get_node(row.element_id).elevation
+            values = res.node["head"][row.element_id] - bottom
         elif row.kind == "demand":
             values = res.node["demand"][row.element_id]
         else:

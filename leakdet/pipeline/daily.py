@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from leakdet.detect.residual_cusum import ResidualCusum
 from leakdet.detect.sensor_health import sensor_health
-from leakdet.hydraulics.boundary import apply_boundary, source_inflow
+from leakdet.hydraulics.boundary import apply_boundary
 from leakdet.hydraulics.model_store import fetch_network
 from leakdet.hydraulics.simulate import SimulationFailed, prepare_day, simulate_sensors
 from leakdet.network.sensor_map import load_sensors
@@ -63,23 +63,22 @@ def compute_residuals(network: str, day: str | date) -> dict:
         data = readings_frame(conn, network, start, end)
     wn = stored.load()
     prepare_day(wn)
+    tank_bottoms = {t: wn.get_node(t).elevation for t in wn.tank_name_list}
     boundary = apply_boundary(wn, start, data, sensors)
-    simulated = simulate_sensors(wn, sensors, start, f"network {network}, day {day}")
+    simulated = simulate_sensors(wn, sensors, start, f"network {network}, day {day}", tank_bottoms)
     measured = data.get("pressure", pd.DataFrame(index=simulated.index))
     health = sensor_health(measured)
     residuals = measured - simulated[measured.columns]
     flagged = health["flag"].dropna()
     residuals.loc[:, list(flagged.index)] = np.nan
-    inflow = source_inflow(wn, data.get("flow", pd.DataFrame()), sensors)
     frame = residuals.add_prefix("res:")
-    if inflow is not None:
-        frame["inflow_m3s"] = inflow.reindex(frame.index)
+    if boundary.inflow is not None:
+        frame["inflow_m3s"] = boundary.inflow.reindex(frame.index)
     out = day_dir(network, day) / "residuals.parquet"
     frame.to_parquet(out)
     _store_health(network, day, sensors, health, residuals)
     return {"residuals_path": str(out), "flagged": {k: v for k, v in flagged.items()},
-            "boundary": boundary.notes + [f"tank {t} starts at {v:.2f} m" for t, v in boundary.tanks_set.items()]
-            + (["demand scaled to metered consumption"] if boundary.demand_scaled else [])}
+            "boundary": boundary.describe()}
 
 
 def _store_health(network, day, sensors, health, residuals) -> None:
