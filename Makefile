@@ -9,7 +9,7 @@ setup:
 	@scripts/bootstrap.sh
 
 demo: setup
-	$(RUN) python -m platform_core.demo
+	$(RUN) python scripts/demo.py
 
 test: setup
 	$(RUN) pytest -q -n 2 --dist loadfile

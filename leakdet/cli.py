@@ -97,7 +97,7 @@ def scada_simulate(network: str = typer.Option(..., "--network"), start: str = t
                    leaks: Optional[Path] = typer.Option(None, help="Leak schedule (.csv or BattLeDIM .yalm)"),
                    seed: int = typer.Option(0, help="Random seed (noise, gaps)")):
     """Write synthetic historian exports and a ground-truth file for a stored network."""
-    from leakdet.synth.service import simulate_stored_network
+    from leakdet.pipeline.synthetic import simulate_stored_network
 
     res = simulate_stored_network(network, start, end, out, leaks, seed)
     console.print(res)

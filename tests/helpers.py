@@ -45,7 +45,11 @@ def net1_scada_csv(out: Path, start_local: str, days: int, leak_node: str | None
     wn.options.time.pattern_timestep = 300
     wn.options.quality.parameter = "NONE"
     base = wn.get_pattern("1")
-    base.multipliers = list(np.tile(np.repeat(base.multipliers, 24), days))
+    # Real demand changes smoothly; interpolate Net1's 2-hour steps to 5 minutes.
+    hourly2 = np.asarray(base.multipliers, dtype=float)
+    x = np.arange(days * 288) / 24.0                  # position in 2-hour pattern steps
+    base.multipliers = list(np.interp(x % len(hourly2), np.arange(len(hourly2) + 1),
+                                      np.append(hourly2, hourly2[0])))
     if leak_node:
         mult = np.zeros(n)
         mult[leak_from_step:] = 1.0

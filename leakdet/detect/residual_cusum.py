@@ -44,9 +44,9 @@ class ResidualCusum:
         After an alarm, the sensor raises no new alarm for this many days.
     """
 
-    k: float = 0.5
-    h: float = 25.0
-    warmup_days: int = 1
+    k: float = 1.0
+    h: float = 50.0
+    warmup_days: int = 2
     alpha: float = 0.3
     sigma_floor: float = 0.1
     suppress_days: int = 14

@@ -26,7 +26,8 @@ from wntr.network.controls import Control, ControlAction
 from wntr.network.base import LinkStatus
 
 PUMP_ON_FRACTION = 0.02          # flow above 2 % of the day's peak means the pump runs
-SMOOTH = "5min"                  # trailing window for consumption: one step; longer windows lag demand steps
+LIMIT_MARGIN_M = 0.05            # a tank level this close to min/max counts as "at its limit"
+CONSUMPTION_WINDOW = "30min"     # trailing mean of measured consumption: level-gauge noise vs lag
 
 
 @dataclass
@@ -75,17 +76,35 @@ def expand_patterns(wn: wntr.network.WaterNetworkModel, n_steps: int, step_s: in
         wn.get_pattern(name).multipliers = values
 
 
+def _series_meter(wn, reservoir: str, link_name: str, meters: dict[str, str]) -> tuple[str, float] | None:
+    """The meter measuring the flow out of ``reservoir`` through ``link_name``, possibly a few links
+    downstream in series (e.g. a pump station after the source main), with the sign that makes
+    outflow positive."""
+    node, link = reservoir, wn.get_link(link_name)
+    for _ in range(4):
+        sign = 1.0 if link.start_node_name == node else -1.0
+        if link.name in meters:
+            return meters[link.name], sign
+        node = link.end_node_name if sign > 0 else link.start_node_name
+        nxt = [l for l in wn.get_links_for_node(node) if l != link.name]
+        junction = wn.get_node(node)
+        if len(nxt) != 1 or junction.node_type != "Junction" or junction.base_demand != 0:
+            return None
+        link = wn.get_link(nxt[0])
+    return None
+
+
 def source_inflow(wn: wntr.network.WaterNetworkModel, flows: pd.DataFrame,
                   sensors: pd.DataFrame) -> pd.Series | None:
-    """Total inflow from reservoirs (m³/s) if every link leaving a reservoir is metered, else None."""
+    """Total inflow from reservoirs (m³/s) if every path out of a reservoir is metered, else None."""
     meters = _tags(sensors, "flow", flows)
     total = None
     for res in wn.reservoir_name_list:
         for link_name in wn.get_links_for_node(res):
-            if link_name not in meters:
+            found = _series_meter(wn, res, link_name, meters)
+            if found is None:
                 return None
-            sign = 1.0 if wn.get_link(link_name).start_node_name == res else -1.0
-            series = sign * flows[meters[link_name]]
+            series = found[1] * flows[found[0]]
             total = series if total is None else total + series
     return total
 
@@ -133,7 +152,10 @@ def fix_tank_heads(wn, levels: pd.DataFrame, sensors: pd.DataFrame, index: pd.Da
                 report.tanks_set[tank_name] = tank.init_level
             continue
         controls = [n for n, c in wn.controls() if tank in c.requires()]
-        if not _pipes_only(wn, tank_name) or controls:
+        # A tank at its top or bottom limit is closed to inflow or outflow; a fixed-head node
+        # would wrongly keep exchanging water there, so such tanks stay tanks.
+        at_limit = (level >= tank.max_level - LIMIT_MARGIN_M).any() or (level <= tank.min_level + LIMIT_MARGIN_M).any()
+        if not _pipes_only(wn, tank_name) or controls or at_limit:
             tank.init_level = float(np.clip(level[0], tank.min_level, tank.max_level))
             report.tanks_set[tank_name] = tank.init_level
             continue
@@ -165,7 +187,7 @@ def storage_rate(wn, levels: pd.DataFrame, sensors: pd.DataFrame, tanks: dict) -
     for tank_name, diameter in tanks.items():
         if tank_name not in gauges:
             return None
-        lvl = levels[gauges[tank_name]]
+        lvl = levels[gauges[tank_name]].interpolate(limit_area="inside")
         dt = lvl.index.to_series().diff().dt.total_seconds()
         r = lvl.diff() / dt * (np.pi * diameter ** 2 / 4)
         rate = r if rate is None else rate + r
@@ -203,15 +225,18 @@ def scale_demand(wn, consumed: np.ndarray) -> np.ndarray:
 
 def apply_boundary(wn: wntr.network.WaterNetworkModel, day_start_utc: pd.Timestamp,
                    readings: dict[str, pd.DataFrame], sensors: pd.DataFrame, step_s: int = 300,
-                   smooth: str = SMOOTH) -> BoundaryReport:
+                   window: str = CONSUMPTION_WINDOW) -> BoundaryReport:
     """Make ``wn`` (model time 0 = ``day_start_utc``) follow the day's measurements, in place.
 
     Parameters
     ----------
     readings : dict of kind -> DataFrame
         Stored-unit readings (level in m, flow in m³/s) on the ``step_s`` grid, one column per sensor.
-    smooth : str
-        Trailing window applied to measured consumption (pandas offset, e.g. ``"15min"``).
+    window : str
+        Trailing window (pandas offset) of the mean of measured consumption. A level gauge's
+        millimetres of noise, differenced over 5 minutes on a 20 m tank, swamp the estimate;
+        consumption itself is smooth, so averaging it (rather than the jumpy storage term,
+        which steps when pumps switch) removes the noise with little lag.
     """
     report = BoundaryReport()
     n = int(86400 // step_s)
@@ -229,7 +254,7 @@ def apply_boundary(wn: wntr.network.WaterNetworkModel, day_start_utc: pd.Timesta
     if inflow is None or storage is None:
         report.notes.append("demand not scaled: sources or tanks not fully metered")
         return report
-    consumed = (inflow - storage.reindex(inflow.index)).rolling(smooth, min_periods=1).mean()
+    consumed = (inflow - storage.reindex(inflow.index)).rolling(window, min_periods=1).mean()
     consumed = _on_grid(consumed, index)
     if consumed is None:
         report.notes.append("demand not scaled: more than 25 % of inflow/level data missing")

@@ -1,0 +1,1 @@
+"""Synthetic SCADA: historian-style exports and ground truth from EPANET, for demos, tests and evaluation."""
