@@ -1,0 +1,87 @@
+"""``disaster``: the command line of the disaster-risk engine (the same functions the DAGs call)."""
+from __future__ import annotations
+
+import json
+from functools import wraps
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from disaster import pipeline
+from disaster.errors import DisasterError
+
+app = typer.Typer(help="Rain and flood feeds, area risk, maps.", no_args_is_help=True)
+areas_app = typer.Typer(help="Administrative areas.", no_args_is_help=True)
+feeds_app = typer.Typer(help="Rain and river feeds.", no_args_is_help=True)
+risk_app = typer.Typer(help="Risk scores and maps.", no_args_is_help=True)
+app.add_typer(areas_app, name="areas")
+app.add_typer(feeds_app, name="feeds")
+app.add_typer(risk_app, name="risk")
+console, err = Console(), Console(stderr=True)
+
+
+def one_line_errors(fn):
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except DisasterError as exc:
+            err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1)
+    return wrapper
+
+
+def show(result) -> None:
+    console.print_json(json.dumps(result, default=str))
+
+
+@areas_app.command("import")
+@one_line_errors
+def areas_import(file: Path, level: str = typer.Option(..., help="district | mukim | kampong")):
+    """Load boundaries (GeoJSON, Shapefile, GeoPackage); repairs geometry; idempotent."""
+    show(pipeline.import_area_file(file, level))
+
+
+@areas_app.command("approximate")
+@one_line_errors
+def areas_approximate():
+    """Load approximate districts and mukims built from public centroids (no boundary file needed)."""
+    show(pipeline.load_demo_areas())
+
+
+@feeds_app.command("ingest")
+@one_line_errors
+def feeds_ingest(file: Path, kind: str = typer.Option("rain_gauge", help="rain_gauge"),
+                 force: bool = typer.Option(False, help="Re-read a file already loaded")):
+    """Ingest a feed file; bad rows go to quarantine with the reason."""
+    if kind != "rain_gauge":
+        raise DisasterError(f"feed kind {kind!r} is not supported yet; supported: rain_gauge")
+    show(pipeline.ingest_rain_file(file, force))
+
+
+@feeds_app.command("simulate")
+@one_line_errors
+def feeds_simulate(start: str = typer.Option(..., help="Local start"), end: str = typer.Option(..., help="Local end"),
+                   out: Path = typer.Option(..., "--out"), seed: int = typer.Option(0)):
+    """Write a synthetic monsoon storm as a rain-gauge CSV."""
+    console.print(pipeline.simulate_storm(start, end, out, seed))
+
+
+@risk_app.command("run")
+@one_line_errors
+def risk_run(start: str = typer.Option(..., help="Local start (exclusive hour end)"),
+             end: str = typer.Option(..., help="Local end (inclusive hour end)")):
+    """Score every area for each hour ending in (start, end]; same results hourly or in batch."""
+    show(pipeline.score_hours(start, end))
+
+
+@risk_app.command("map")
+@one_line_errors
+def risk_map(at: str = typer.Option(..., help="Hour end, local time"), out: Path = typer.Option(..., "--out")):
+    """Render the offline risk map for one hour."""
+    console.print(pipeline.render_risk_map(at, out))
+
+
+if __name__ == "__main__":
+    app()
