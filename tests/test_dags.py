@@ -65,3 +65,27 @@ def test_leak_daily_dag_test_run(db_url, tmp_path):
     assert states == 2 and status >= 8
     reports = Path(os.environ["BNW_REPORTS_DIR"]) / "leaks" / "net1-dag"
     assert (reports / "2024-06-01.html").exists() and (reports / "2024-06-02.html").exists()
+
+
+def test_risk_hourly_dag_test_run(db_url, tmp_path):
+    import pendulum
+    from airflow.models import DagBag
+    from airflow.utils import db as airflow_db
+
+    from disaster import pipeline
+
+    airflow_db.initdb()
+    pipeline.load_demo_areas()
+    landing = tmp_path / "rain"
+    landing.mkdir()
+    (landing / "g.csv").write_text("station,lat,lon,time,mm\nDAG-1,4.89,114.94,2025-04-01 09:00,42\n")
+    dag = DagBag(dag_folder=str(DAGS)).get_dag("risk_hourly")
+    run = dag.test(logical_date=pendulum.datetime(2025, 4, 1, 9, tz="Asia/Brunei"), run_conf={"rain_dir": str(landing)})
+    assert run.state == "success"
+    from platform_core.db import get_engine
+
+    with get_engine().connect() as conn:
+        levels = conn.execute(text(
+            "SELECT DISTINCT r.level FROM hazard.risk_scores r WHERE r.ts = '2025-04-01 01:00+00'")).scalars().all()
+    assert "orange" in levels                      # 42 mm in one hour near the gauge
+    assert (Path(os.environ["BNW_REPORTS_DIR"]) / "risk" / "risk_20250401T0900.html").exists()

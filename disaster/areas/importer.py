@@ -80,9 +80,12 @@ def _parents(conn, frame, level, district_col, mukim_col):
             if not conn.execute(text("SELECT 1 FROM hazard.admin_areas WHERE code = :c"), {"c": code}).first():
                 code = None
         if code is None:
+            # The containing parent; failing that (coastal slivers, slightly different survey
+            # lines) the nearest one within ~5 km.
             hit = conn.execute(text(
-                "SELECT code, district FROM hazard.admin_areas WHERE level = :l AND "
-                "ST_Contains(geom, ST_PointOnSurface(ST_GeomFromText(:w, 4326))) ORDER BY is_approximation LIMIT 1"),
+                """WITH p AS (SELECT ST_PointOnSurface(ST_GeomFromText(:w, 4326)) AS g)
+                   SELECT code, district FROM hazard.admin_areas, p WHERE level = :l AND ST_DWithin(geom, p.g, 0.05)
+                   ORDER BY ST_Contains(geom, p.g) DESC, is_approximation, geom <-> p.g LIMIT 1"""),
                 {"l": parent_level, "w": row.geometry.wkt}).first()
             if hit:
                 code, district = hit.code, district or hit.district
