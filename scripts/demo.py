@@ -18,7 +18,7 @@ from rich.table import Table
 
 from platform_core.settings import REPO_ROOT, get_settings
 
-console = Console()
+console = Console(width=120)
 DEMO_START = date(2025, 1, 6)       # Monday; local Brunei days
 DEMO_DAYS = 7
 
@@ -34,6 +34,7 @@ def setup_airflow_home() -> None:
     os.environ.setdefault("AIRFLOW_HOME", str(home))
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(REPO_ROOT / "dags"))
+    os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
 
 
 def leak_week(use_airflow: bool) -> tuple[str, pd.DataFrame]:
@@ -105,10 +106,38 @@ def leak_summary(network: str, truth: pd.DataFrame) -> list[Path]:
                       "-" if pd.isna(first.est_flow_lps) else f"{first.est_flow_lps:.1f}",
                       ", ".join(f"{r.link_id} ({r.probability:.2f})" for r in grp.head(3).itertuples()))
     console.print(table)
-    console.print("Ground truth:")
-    console.print(truth.to_string(index=False))
+    console.print("Ground truth, with the nearest event's top candidate:")
+    table = Table("leak", "type", "started", "peak L/s", "detected", "delay", "top candidate", "distance")
+    for leak in truth.itertuples():
+        start = pd.Timestamp(leak.start_utc)
+        hits = ev[(ev["rank"] == 1) & (pd.to_datetime(ev["detected_at"]) >= start)]
+        best = _nearest_candidate(network, leak.link_id, hits["link_id"].tolist()) if len(hits) else None
+        row = hits[hits["link_id"] == best[0]].iloc[0] if best else None
+        table.add_row(leak.link_id, leak.kind, start.tz_convert("Asia/Brunei").strftime("%a %d %H:%M"),
+                      f"{leak.max_flow_lps:.1f}",
+                      pd.Timestamp(row.detected_at).tz_convert("Asia/Brunei").strftime("%a %d %H:%M") if best else "missed",
+                      f"{(pd.Timestamp(row.detected_at) - start).total_seconds() / 3600:.1f} h" if best else "-",
+                      best[0] if best else "-", f"{best[1]:.0f} m" if best else "-")
+    console.print(table)
     reports = get_settings().reports_dir / "leaks" / network
     return sorted(reports.glob("*.html"))
+
+
+def _nearest_candidate(network: str, true_link: str, candidates: list[str]) -> tuple[str, float] | None:
+    """The candidate pipe closest to the true leaking pipe (straight line between midpoints, metres)."""
+    from sqlalchemy import text
+
+    from platform_core.db import get_engine
+
+    with get_engine().connect() as conn:
+        row = conn.execute(text(
+            """SELECT c.link_id, ST_Distance(ST_LineInterpolatePoint(c.geom, 0.5)::geography,
+                                             ST_LineInterpolatePoint(t.geom, 0.5)::geography) AS d
+               FROM water.links c JOIN water.links t ON t.network_id = c.network_id
+               JOIN water.networks n ON n.id = c.network_id
+               WHERE n.name = :n AND t.link_id = :t AND c.link_id = ANY(:c) ORDER BY d LIMIT 1"""),
+            {"n": network, "t": true_link, "c": candidates}).first()
+    return (row.link_id, row.d) if row else None
 
 
 def storm() -> list[Path]:
