@@ -4,15 +4,9 @@ from __future__ import annotations
 import os
 import platform
 import re
-import uuid
-from contextlib import contextmanager
 from datetime import datetime, timezone
-from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
-from platform_core.settings import REPO_ROOT, get_settings
+from platform_core.settings import REPO_ROOT
 
 DOC = REPO_ROOT / "docs" / "benchmarks.md"
 
@@ -21,31 +15,11 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
 
 
-@contextmanager
 def scratch_database():
     """A fresh migrated database on the configured server, dropped afterwards."""
-    base = make_url(get_settings().database_url)
-    name = f"bnw_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
-    old = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = url
-    try:
-        from platform_core.db import get_engine, migrate
+    from platform_core.db import temporary_database
 
-        migrate(url)
-        yield url
-    finally:
-        get_engine.cache_clear()
-        if old is None:
-            os.environ.pop("DATABASE_URL", None)
-        else:
-            os.environ["DATABASE_URL"] = old
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    return temporary_database("bnw_bench")
 
 
 def write_section(key: str, body: str) -> None:

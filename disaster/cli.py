@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
-from functools import wraps
+from functools import partial
 from pathlib import Path
 
 import typer
 from rich.console import Console
+
+from platform_core.cli import one_line_errors as one_line_errors_for
 
 from disaster import pipeline
 from disaster.errors import DisasterError
@@ -21,15 +23,7 @@ app.add_typer(risk_app, name="risk")
 console, err = Console(), Console(stderr=True)
 
 
-def one_line_errors(fn):
-    @wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except DisasterError as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(1)
-    return wrapper
+one_line_errors = partial(one_line_errors_for, DisasterError)
 
 
 def show(result) -> None:
@@ -37,21 +31,21 @@ def show(result) -> None:
 
 
 @areas_app.command("import")
-@one_line_errors
+@one_line_errors()
 def areas_import(file: Path, level: str = typer.Option(..., help="district | mukim | kampong")):
     """Load boundaries (GeoJSON, Shapefile, GeoPackage); repairs geometry; idempotent."""
     show(pipeline.import_area_file(file, level))
 
 
 @areas_app.command("approximate")
-@one_line_errors
+@one_line_errors()
 def areas_approximate():
     """Load approximate districts and mukims built from public centroids (no boundary file needed)."""
     show(pipeline.load_demo_areas())
 
 
 @feeds_app.command("ingest")
-@one_line_errors
+@one_line_errors()
 def feeds_ingest(file: Path, kind: str = typer.Option("rain_gauge", help="rain_gauge"),
                  force: bool = typer.Option(False, help="Re-read a file already loaded")):
     """Ingest a feed file; bad rows go to quarantine with the reason."""
@@ -61,7 +55,7 @@ def feeds_ingest(file: Path, kind: str = typer.Option("rain_gauge", help="rain_g
 
 
 @feeds_app.command("simulate")
-@one_line_errors
+@one_line_errors()
 def feeds_simulate(start: str = typer.Option(..., help="Local start"), end: str = typer.Option(..., help="Local end"),
                    out: Path = typer.Option(..., "--out"), seed: int = typer.Option(0)):
     """Write a synthetic monsoon storm as a rain-gauge CSV."""
@@ -69,7 +63,7 @@ def feeds_simulate(start: str = typer.Option(..., help="Local start"), end: str 
 
 
 @risk_app.command("run")
-@one_line_errors
+@one_line_errors()
 def risk_run(start: str = typer.Option(..., help="Local start (exclusive hour end)"),
              end: str = typer.Option(..., help="Local end (inclusive hour end)")):
     """Score every area for each hour ending in (start, end]; same results hourly or in batch."""
@@ -77,7 +71,7 @@ def risk_run(start: str = typer.Option(..., help="Local start (exclusive hour en
 
 
 @risk_app.command("map")
-@one_line_errors
+@one_line_errors()
 def risk_map(at: str = typer.Option(..., help="Hour end, local time"), out: Path = typer.Option(..., "--out")):
     """Render the offline risk map for one hour."""
     console.print(pipeline.render_risk_map(at, out))

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import json
 import sys
-from functools import wraps
+from functools import partial
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 from rich.console import Console
+
+from platform_core.cli import one_line_errors as one_line_errors_for
 from rich.table import Table
 
 from leakdet.errors import LeakdetError
@@ -26,20 +28,11 @@ console = Console()
 err = Console(stderr=True)
 
 
-def one_line_errors(fn):
-    """Report user-facing errors in one line and exit 1, instead of a traceback."""
-    @wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except LeakdetError as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(1)
-    return wrapper
+one_line_errors = partial(one_line_errors_for, LeakdetError)
 
 
 @network_app.command("import")
-@one_line_errors
+@one_line_errors()
 def network_import(file: Path, name: str = typer.Option(..., "--name", help="Network name"),
                    crs: Optional[str] = typer.Option(None, help="CRS of the model coordinates, e.g. EPSG:5247"),
                    origin: Optional[str] = typer.Option(None, help="LAT,LON of local metre coordinates"),
@@ -59,7 +52,7 @@ def network_import(file: Path, name: str = typer.Option(..., "--name", help="Net
 
 
 @sensors_app.command("import")
-@one_line_errors
+@one_line_errors()
 def sensors_import(file: Path, network: str = typer.Option(..., "--network")):
     """Load a sensor map CSV (sensor_id, kind, element_id, unit)."""
     from leakdet.network.sensor_map import import_sensor_map
@@ -69,7 +62,7 @@ def sensors_import(file: Path, network: str = typer.Option(..., "--network")):
 
 
 @scada_app.command("ingest")
-@one_line_errors
+@one_line_errors()
 def scada_ingest(files: List[Path], network: str = typer.Option(..., "--network"),
                  sep: str = typer.Option(",", help="CSV separator"), decimal: str = typer.Option(".", help="Decimal mark"),
                  timestamp_column: Optional[str] = typer.Option(None, help="Time column (default: first / 'timestamp')"),
@@ -91,7 +84,7 @@ def scada_ingest(files: List[Path], network: str = typer.Option(..., "--network"
 
 
 @scada_app.command("simulate")
-@one_line_errors
+@one_line_errors()
 def scada_simulate(network: str = typer.Option(..., "--network"), start: str = typer.Option(..., help="Local start date/time"),
                    end: str = typer.Option(..., help="Local end (exclusive)"), out: Path = typer.Option(..., "--out"),
                    leaks: Optional[Path] = typer.Option(None, help="Leak schedule (.csv or BattLeDIM .yalm)"),
@@ -104,7 +97,7 @@ def scada_simulate(network: str = typer.Option(..., "--network"), start: str = t
 
 
 @app.command("run-day")
-@one_line_errors
+@one_line_errors()
 def run_day_cmd(network: str = typer.Option(..., "--network"), day: str = typer.Option(..., help="Local day YYYY-MM-DD")):
     """The daily run for one day: residuals, detection, events, map."""
     from leakdet.pipeline.daily import run_day
@@ -113,7 +106,7 @@ def run_day_cmd(network: str = typer.Option(..., "--network"), day: str = typer.
 
 
 @app.command("detect")
-@one_line_errors
+@one_line_errors()
 def detect_cmd(network: str = typer.Option(..., "--network"), start: str = typer.Option(...), end: str = typer.Option(...),
                maps: bool = typer.Option(False, help="Also render each day's map")):
     """Batch detection from --start to --end (local days); same code and results as daily runs."""
@@ -128,7 +121,7 @@ def detect_cmd(network: str = typer.Option(..., "--network"), start: str = typer
 
 
 @events_app.command("export")
-@one_line_errors
+@one_line_errors()
 def events_export(network: str = typer.Option(..., "--network"), format: str = typer.Option("csv", help="csv | geojson"),
                   out: Optional[Path] = typer.Option(None, help="File (default: stdout)")):
     """Export leak events with their top candidate pipe."""

@@ -114,3 +114,35 @@ def binary_copy_payload(columns: Sequence[tuple]) -> bytes:
         rec[f"v{i}"] = values
     header = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
     return header + rec.tobytes() + (-1).to_bytes(2, "big", signed=True)
+
+
+@contextmanager
+def temporary_database(prefix: str = "bnw_tmp") -> Iterator[str]:
+    """A fresh, migrated database on the configured server, made current through ``DATABASE_URL``
+    for the duration, then dropped. Used by the tests and the benchmarks."""
+    import os
+    import uuid
+
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    base = make_url(get_settings().database_url)
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.set(database=name).render_as_string(hide_password=False)
+    old = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = url
+    try:
+        migrate(url)
+        yield url
+    finally:
+        get_engine.cache_clear()
+        if old is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = old
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

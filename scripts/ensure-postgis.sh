@@ -12,7 +12,7 @@ log() { echo "[ensure-postgis] $*" >&2; }
 SUDO=""
 if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
 
-psql_url() { psql "$1" -v ON_ERROR_STOP=1 -qAt "${@:2}"; }
+psql_url() { PGOPTIONS="-c client_min_messages=warning" psql "$1" -v ON_ERROR_STOP=1 -qAt "${@:2}"; }
 
 if [ -n "${DATABASE_URL:-}" ]; then
     url="${DATABASE_URL/postgresql+psycopg:/postgresql:}"

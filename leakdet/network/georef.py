@@ -9,6 +9,9 @@ from pyproj import CRS, Transformer
 from leakdet.errors import LeakdetError
 
 
+MAX_LONLAT_EXTENT_DEG = 2.0
+
+
 @dataclass(frozen=True)
 class Georeference:
     """How model coordinates map to WGS84 (EPSG:4326).
@@ -49,7 +52,10 @@ class Georeference:
             local = CRS.from_proj4(f"+proj=tmerc +lat_0={lat0} +lon_0={lon0} +k=1 +x_0=0 +y_0=0 +ellps=WGS84 +units=m")
             tr = Transformer.from_crs(local, CRS.from_epsg(4326), always_xy=True)
             return tr.transform(x, y)
-        if np.all(np.abs(x) <= 180) and np.all(np.abs(y) <= 90):
+        # Plausible lon/lat: inside the globe and no wider than a region (a water network
+        # spanning more than ~2 degrees, 200 km, is local or projected coordinates).
+        in_globe = np.all(np.abs(x) <= 180) and np.all(np.abs(y) <= 90)
+        if in_globe and np.ptp(x) <= MAX_LONLAT_EXTENT_DEG and np.ptp(y) <= MAX_LONLAT_EXTENT_DEG:
             return x, y
         raise LeakdetError(
             "network coordinates are not longitude/latitude; give --crs EPSG:xxxx for projected "
