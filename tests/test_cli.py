@@ -39,3 +39,21 @@ def test_errors_are_one_line(db_url, tmp_path):
     assert "s.csv:3 unit: 'furlongs' is not a flow unit" in out.output
     out = runner.invoke(leakdet_app, ["network", "import", str(NET1), "--name", "cli-err2"])
     assert out.exit_code == 1 and "--origin" in out.output        # local coordinates need placing
+
+
+def test_scada_simulate_for_a_stored_network(db_url, tmp_path):
+    runner.invoke(leakdet_app, ["network", "import", str(NET1), "--name", "cli-sim", "--origin", "4.89,114.94"])
+    smap = tmp_path / "s.csv"
+    smap.write_text(NET1_DAILY_SENSORS)
+    runner.invoke(leakdet_app, ["sensors", "import", str(smap), "--network", "cli-sim"])
+    leaks = tmp_path / "leaks.csv"
+    leaks.write_text("link_id,start,end,diameter_m,type,peak\n22,2024-08-01 06:00,2024-08-03 00:00,0.02,abrupt,\n")
+    out = runner.invoke(leakdet_app, ["scada", "simulate", "--network", "cli-sim", "--start", "2024-08-01",
+                                      "--end", "2024-08-03", "--leaks", str(leaks), "--out", str(tmp_path / "x")])
+    assert out.exit_code == 0, out.output
+    assert sorted(p.name for p in (tmp_path / "x").glob("scada_*.csv")) == ["scada_2024-08-01.csv", "scada_2024-08-02.csv"]
+    truth = (tmp_path / "x" / "ground_truth_leaks.csv").read_text()
+    assert "22,LEAK_22,2024-07-31T22:00:00Z" in truth
+    out = runner.invoke(leakdet_app, ["scada", "ingest", *map(str, sorted((tmp_path / "x").glob("scada_*.csv"))),
+                                      "--network", "cli-sim"])
+    assert out.exit_code == 0 and out.output.count("│ loaded │") == 2
