@@ -7,6 +7,7 @@ from functools import partial
 from pathlib import Path
 from typing import List, Optional
 
+import pandas as pd
 import typer
 from rich.console import Console
 
@@ -118,6 +119,29 @@ def detect_cmd(network: str = typer.Option(..., "--network"), start: str = typer
                   f"{len(failed)} failed day(s)")
     for r in failed:
         err.print(f"[red]{r['day']}:[/red] {r['error']}")
+
+
+@app.command("evaluate")
+@one_line_errors()
+def evaluate_cmd(network: str = typer.Option(..., "--network"),
+                 truth: Path = typer.Option(..., help="Folder with ground_truth_leaks.csv and ground_truth_leak_flows.csv"),
+                 out: Optional[Path] = typer.Option(None, help="Write the summary and tables as JSON")):
+    """Score stored events BattLeDIM-style: TP/FP/FN, distances, delays, € and % of perfect."""
+    from leakdet.evaluate.run import evaluate_network
+
+    result = evaluate_network(network, truth)
+    table = Table("leak", "type", "detected", "delay (h)", "distance (m)", "€")
+    for r in result.per_leak.itertuples():
+        table.add_row(r.link_id, r.kind, "-" if pd.isna(r.detected_at) else f"{r.detected_at:%Y-%m-%d %H:%M}Z",
+                      "-" if pd.isna(r.delay_h) else f"{r.delay_h:.1f}",
+                      "-" if pd.isna(r.distance_m) else f"{r.distance_m:.0f}", f"{r.score_eur:,.0f}")
+    console.print(table)
+    console.print_json(json.dumps(result.summary))
+    if out:
+        out.write_text(json.dumps({"summary": result.summary,
+                                   "per_leak": json.loads(result.per_leak.to_json(orient="records", date_format="iso")),
+                                   "per_event": json.loads(result.per_event.to_json(orient="records", date_format="iso"))},
+                                  indent=2))
 
 
 @events_app.command("export")

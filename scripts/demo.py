@@ -119,6 +119,12 @@ def leak_summary(network: str, truth: pd.DataFrame) -> list[Path]:
                       f"{(pd.Timestamp(row.detected_at) - start).total_seconds() / 3600:.1f} h" if best else "-",
                       best[0] if best else "-", f"{best[1]:.0f} m" if best else "-")
     console.print(table)
+    from leakdet.evaluate.run import evaluate_network
+
+    score = evaluate_network(network, get_settings().work_dir / "demo" / "scada").summary
+    console.print("BattLeDIM-style score of the week: " + ", ".join(
+        f"{k} {v}" for k, v in score.items() if k in ("TP", "FP", "FN", "median_distance_m", "score_eur",
+                                                    "perfect_eur", "score_pct_of_perfect")))
     reports = get_settings().reports_dir / "leaks" / network
     return sorted(reports.glob("*.html"))
 

@@ -1,0 +1,42 @@
+"""``leakdet evaluate``: score a network's stored events against a ground-truth folder."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import text
+
+from leakdet.errors import InputFileError
+from leakdet.evaluate.battledim import Evaluation, evaluate
+from leakdet.evaluate.network_distance import PipeDistance
+from leakdet.hydraulics.model_store import fetch_network
+from platform_core.db import get_engine
+
+
+def load_truth(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    folder = Path(folder)
+    leaks_file, flows_file = folder / "ground_truth_leaks.csv", folder / "ground_truth_leak_flows.csv"
+    for f in (leaks_file, flows_file):
+        if not f.exists():
+            raise InputFileError(f, None, "ground-truth file not found (written by `leakdet scada simulate`)")
+    leaks = pd.read_csv(leaks_file)
+    flows = pd.read_csv(flows_file, index_col=0)
+    return leaks, flows
+
+
+def evaluate_network(network: str, truth_dir: str | Path, start=None, end=None) -> Evaluation:
+    """Evaluate the top candidate of every stored event of ``network`` (optionally within [start, end))."""
+    leaks, flows = load_truth(truth_dir)
+    with get_engine().connect() as conn:
+        stored = fetch_network(conn, network)
+        events = pd.read_sql(text(
+            """SELECT e.id AS event_id, c.link_id, e.detected_at FROM water.leak_events e
+               JOIN water.leak_candidates c ON c.event_id = e.id AND c.rank = 1
+               WHERE e.network_id = :n AND e.status <> 'false_alarm' ORDER BY e.detected_at"""),
+            conn, params={"n": stored.id})
+    events["detected_at"] = pd.to_datetime(events["detected_at"], utc=True)
+    if start is not None:
+        events = events[events["detected_at"] >= pd.Timestamp(start, tz="UTC")]
+    if end is not None:
+        events = events[events["detected_at"] < pd.Timestamp(end, tz="UTC")]
+    return evaluate(events, leaks, flows, PipeDistance(stored.load()))
