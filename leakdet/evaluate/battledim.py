@@ -57,6 +57,8 @@ def evaluate(events: pd.DataFrame, leaks: pd.DataFrame, flows: pd.DataFrame, dis
         leaks[col] = pd.to_datetime(leaks[col], utc=True)
     flows = flows.copy()
     flows.index = pd.to_datetime(flows.index, utc=True)
+    # Only leaks that start within the evaluated data can be scored.
+    leaks = leaks[leaks["start_utc"] <= flows.index.max()] if len(flows) else leaks
     found: dict[str, dict] = {}
     rows = []
     for ev in events.sort_values("detected_at").itertuples():
