@@ -22,6 +22,8 @@ from platform_core.settings import REPO_ROOT, get_settings
 
 SHARED = REPO_ROOT.parent / "shared" / "data" / "networks"
 NETWORK = "l-town"
+ENGINE = ("residual CUSUM per logger (k=1, h=50, 2 warm-up days) with measured boundary conditions; "
+          "localization by correlation with the demand-compensated sensitivity matrix")
 
 
 def sensor_map(yalm: Path, out: Path) -> Path:
@@ -43,6 +45,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--seed", type=int, default=2018)
+    ap.add_argument("--label", default="current", help="section name in docs/benchmarks.md (keeps earlier runs)")
     args = ap.parse_args()
     inp, yalm = SHARED / "L-TOWN.inp", SHARED / "ltown-2018-leaks.yalm"
     if not inp.exists():
@@ -85,11 +88,11 @@ def main() -> None:
         f"| {r.link_id} | {r.kind} | {'-' if pd.isna(r.delay_h) else f'{r.delay_h / 24:.1f}'} | "
         f"{'-' if pd.isna(r.distance_m) else f'{r.distance_m:.0f}'} | {r.score_eur:,.0f} |"
         for r in active.itertuples())
-    body = f"""## Leak engine on a synthetic L-Town year (`bench/ltown_year.py`)
+    body = f"""## Leak engine on a synthetic L-Town year (`bench/ltown_year.py`, run "{args.label}")
 
 {args.days} days from 2018-01-01, BattLeDIM 2018 leak schedule ({len(active)} leaks starting in the period),
 seed {args.seed}; true network perturbed from the nominal model (see the script's docstring).
-Engine: thin first version (residual CUSUM, nearest-pipe localization).
+Engine: {ENGINE}.
 
 | measure | value | goal (issue 3) |
 |---|---|---|
@@ -109,7 +112,7 @@ Engine: thin first version (residual CUSUM, nearest-pipe localization).
 {table}
 """
     print(body)
-    write_section("ltown-year", body)
+    write_section(f"ltown-year-{args.label}", body)
 
 
 if __name__ == "__main__":

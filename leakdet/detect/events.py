@@ -48,20 +48,27 @@ def estimate_flow_lps(state: dict, inflow: pd.Series | None, start: pd.Timestamp
 
 
 def build_events(alarms: list[Alarm], inflow: pd.Series | None, state: dict,
-                 sensor_xy: pd.DataFrame, pipes_xy: pd.DataFrame, detector: str) -> list[dict]:
+                 sensor_xy: pd.DataFrame, pipes_xy: pd.DataFrame, detector: str, localizer=None) -> list[dict]:
+    """Group alarms into events; candidates from ``localizer`` (a fitted CorrelationLocalizer)
+    when given and the signature covers enough loggers, else the pipes nearest the alarming loggers."""
     events = []
     for group in group_alarms(alarms):
         first = group[0]
         weights = pd.Series({a.sensor_id: max(a.drop_m, 0.0) for a in group})
-        cands = candidate_pipes(sensor_xy.loc[sensor_xy.index.intersection(weights.index)], weights, pipes_xy) \
-            if len(sensor_xy.index.intersection(weights.index)) else pd.DataFrame(columns=["link_id", "probability"])
+        method = "nearest-to-alarming-loggers"
+        if localizer is not None and len(first.signature) >= 3:
+            cands, method = localizer.candidates(pd.Series(first.signature)), "sensitivity-correlation"
+        elif len(sensor_xy.index.intersection(weights.index)):
+            cands = candidate_pipes(sensor_xy.loc[sensor_xy.index.intersection(weights.index)], weights, pipes_xy)
+        else:
+            cands = pd.DataFrame(columns=["link_id", "probability"])
         start = min(a.estimated_start for a in group)
         events.append({
             "event_key": f"{detector}:{first.sensor_id}:{first.detected_at:%Y%m%dT%H%MZ}",
             "detected_at": first.detected_at, "estimated_start": start,
             "est_flow_lps": estimate_flow_lps(state, inflow, start, first.detected_at),
             "candidates": list(zip(cands["link_id"], cands["probability"].round(4))),
-            "details": {"sensors": [a.sensor_id for a in group],
+            "details": {"sensors": [a.sensor_id for a in group], "localization": method,
                         "pressure_drop_m": {a.sensor_id: round(a.drop_m, 3) for a in group}},
         })
     return events

@@ -24,6 +24,7 @@ class Alarm:
     estimated_start: pd.Timestamp
     cusum: float
     drop_m: float                      # mean pressure drop since the estimated start (m)
+    signature: dict = field(default_factory=dict)   # sensor -> mean drop (m) over the alarm window
 
 
 @dataclass
@@ -61,6 +62,7 @@ class ResidualCusum:
         """
         state = {k: (dict(v) if isinstance(v, dict) else v) for k, v in state.items()}
         local_hour = residuals.index.tz_convert("Asia/Brunei").hour.to_numpy()
+        deviation = self._deviation(residuals, state, local_hour)
         alarms: list[Alarm] = []
         warm = state["days_seen"] >= self.warmup_days
         for sensor in residuals.columns:
@@ -75,8 +77,28 @@ class ResidualCusum:
                     alarms.append(alarm)
             self._learn(sensor, r, local_hour, mu, sigma, state, residuals.index[-1],
                         exclude=any(a.sensor_id == sensor for a in alarms))
+        for alarm in alarms:
+            alarm.signature = self._signature(residuals, deviation, alarm)
         state["days_seen"] += 1
         return alarms, state
+
+    def _signature(self, residuals: pd.DataFrame, deviation: pd.DataFrame, alarm: Alarm) -> dict:
+        """Mean drop of every sensor over [estimated start, detection], at least the last 2 h (data up to t only)."""
+        first = min(alarm.estimated_start, alarm.detected_at - pd.Timedelta(hours=2))
+        window = deviation.loc[first:alarm.detected_at]
+        return {k: round(float(v), 4) for k, v in window.mean().items() if np.isfinite(v)}
+
+    @staticmethod
+    def _deviation(residuals: pd.DataFrame, state: dict, local_hour: np.ndarray) -> pd.DataFrame:
+        """Expected minus observed residual (m) for every sensor, from the baseline before today."""
+        out = {}
+        for sensor in residuals.columns:
+            mu = np.array(state["mu"].get(sensor, [np.nan] * 24), dtype=float)
+            if np.isnan(mu).all():
+                continue
+            mu = np.where(np.isnan(mu), np.nanmean(mu), mu)
+            out[sensor] = mu[local_hour] - residuals[sensor].to_numpy(dtype=float)
+        return pd.DataFrame(out, index=residuals.index)
 
     def _scan(self, sensor, times, r, expected, sigma, state) -> Alarm | None:
         s = float(state["S"].get(sensor, 0.0))

@@ -120,9 +120,12 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
         stored = fetch_network(conn, network)
         state = _load_state(conn, stored.id, day, detector)
         sensor_xy, pipes_xy = network_points(conn, stored.id)
+        sensors = load_sensors(conn, network)
     alarms, new_state = detector.step_day(residuals, state)
     inflow = frame["inflow_m3s"] if "inflow_m3s" in frame else None
-    events = build_events(alarms, inflow, new_state, sensor_xy, pipes_xy, DETECTOR)
+    # The daily run scales demand to metered consumption exactly when the inflow is metered.
+    localizer = _localizer(network, stored, sensors, "inflow_m3s" in frame) if alarms else None
+    events = build_events(alarms, inflow, new_state, sensor_xy, pipes_xy, DETECTOR, localizer)
     if not alarms:
         update_inflow_baseline(new_state, inflow)
     with get_engine().begin() as conn:
@@ -132,6 +135,21 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
             "ON CONFLICT (network_id, detector, as_of_day) DO UPDATE SET state = EXCLUDED.state"),
             {"n": stored.id, "d": DETECTOR, "day": day, "s": json.dumps(new_state)})
     return {"events": [e["event_key"] for e in events], "n_events": len(events)}
+
+
+def _localizer(network: str, stored, sensors: pd.DataFrame, demand_compensated: bool):
+    """The correlation localizer for the network's current model and loggers (sensitivity cached on disk)."""
+    from leakdet.localize.correlation import CorrelationLocalizer
+    from leakdet.localize.sensitivity import cached_sensitivity
+
+    wn = stored.load()
+    loggers = sensors[(sensors["kind"] == "pressure") & sensors["element_id"].isin(wn.junction_name_list)]
+    if len(loggers) < 3:
+        return None
+    matrix = cached_sensitivity(stored.inp_text, wn, dict(zip(loggers["sensor_id"], loggers["element_id"])),
+                                get_settings().work_dir / "leakdet" / network, demand_compensated)
+    ends = {name: (p.start_node_name, p.end_node_name) for name, p in stored.load().pipes()}
+    return CorrelationLocalizer().fit(matrix, ends)
 
 
 def render_day_map(network: str, day: str | date) -> str:
