@@ -11,6 +11,7 @@ Naive times are read in ``tz`` (default Asia/Brunei); times with an offset keep 
 """
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +63,8 @@ def _spec(path: Path, line: int, link, start, end, diameter, kind, peak, tz: str
             raise ValueError(f"{kind!r} is not abrupt or incipient")
         field = "peak"
         tp = _time(peak, tz) if str(peak).strip() not in ("", "nan", "None") else t0
+        if kind == "incipient" and tp < t0:
+            raise ValueError("an incipient leak cannot peak before it starts")
         if t1 <= t0:
             field = "end"
             raise ValueError("end is not after start")
@@ -71,20 +74,55 @@ def _spec(path: Path, line: int, link, start, end, diameter, kind, peak, tz: str
 
 
 def read_leak_schedule(path: str | Path, tz: str = "Asia/Brunei") -> list[LeakSpec]:
-    """Read a leak schedule (CSV or BattLeDIM .yalm) into :class:`LeakSpec` objects."""
+    """Read a leak schedule (CSV or BattLeDIM ``.yalm``) into :class:`LeakSpec` objects.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.csv`` (columns ``link_id,start,end,diameter_m,type,peak``) or ``.yalm``/``.yaml``.
+    tz : str
+        Time zone of naive times in the file (BattLeDIM files carry none; pass the
+        network's clock, e.g. ``"UTC"``). Times with an offset keep it.
+
+    Returns
+    -------
+    list of LeakSpec
+        In file order; times tz-aware UTC, diameters in m.
+
+    Raises
+    ------
+    InputFileError
+        Naming the file, the line and the field of the first bad row.
+    """
     path = Path(path)
     if not path.exists():
         raise InputFileError(path, None, "file not found")
     if path.suffix.lower() in (".yalm", ".yaml", ".yml"):
         return _read_yalm(path, tz)
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    need = ["link_id", "start", "end", "diameter_m", "type"]
-    missing = [c for c in need if c not in frame.columns]
-    if missing:
-        raise InputFileError(path, 1, f"missing column(s) {', '.join(missing)}")
-    return [_spec(path, i + 2, r["link_id"], r["start"], r["end"], r["diameter_m"], r["type"], r.get("peak", ""), tz)
-            for i, r in frame.iterrows()]
+    with path.open(newline="") as f:
+        reader = csv.DictReader(f, skipinitialspace=True)
+        header = [c.strip() for c in reader.fieldnames or []]
+        missing = [c for c in ("link_id", "start", "end", "diameter_m", "type") if c not in header]
+        if missing:
+            raise InputFileError(path, 1, f"missing column(s) {', '.join(missing)}")
+        reader.fieldnames = header
+        leaks = []
+        for row in reader:
+            # line_num counts the physical lines read so far: right even after blank lines
+            if None in row:
+                raise InputFileError(path, reader.line_num, f"{len(header) + len(row[None])} fields, "
+                                     f"expected {len(header)}")
+            leaks.append(_spec(path, reader.line_num, row["link_id"], row["start"], row["end"],
+                               row["diameter_m"], row["type"], row.get("peak") or "", tz))
+    return leaks
 
+
+def leak_table(leaks: list[LeakSpec]) -> pd.DataFrame:
+    """The schedule as a DataFrame indexed by ``leak_id`` (UTC times, diameters in m)."""
+    cols = ["link_id", "start", "end", "diameter_m", "kind", "peak"]
+    frame = pd.DataFrame([[getattr(l, c) for c in cols] for l in leaks], columns=cols)
+    frame.index = pd.Index([l.leak_id for l in leaks], name="leak_id")
+    return frame
 
 def _read_yalm(path: Path, tz: str) -> list[LeakSpec]:
     leaks, inside = [], False
