@@ -19,8 +19,10 @@ from rich.table import Table
 from platform_core.settings import REPO_ROOT, get_settings
 
 console = Console(width=120)
-DEMO_START = date(2025, 1, 6)       # Monday; local Brunei days
-DEMO_DAYS = 7
+# A week of leak-free history for the detector to learn each logger's normal residual by
+# hour of the week, then the demo week (6-12 January 2025) with the two leaks.
+DEMO_START = date(2024, 12, 30)     # Monday; local Brunei days
+DEMO_DAYS = 14
 
 
 def step(title: str):
@@ -51,7 +53,8 @@ def leak_week(use_airflow: bool) -> tuple[str, pd.DataFrame]:
     smap = import_sensor_map(model_dir / "sensors.csv", NETWORK_NAME)
     console.print(f"{res.name}: {res.n_nodes} nodes, {res.n_links} links; sensors: {smap}  ({time.perf_counter() - t:.1f} s)")
 
-    t = step(f"2. Synthetic SCADA for {DEMO_DAYS} days with leaks ({model_dir / 'demo_leaks.csv'})")
+    t = step(f"2. Synthetic SCADA for {DEMO_DAYS} days (a week of history, then the demo week with the leaks in "
+             f"{model_dir / 'demo_leaks.csv'})")
     scada_dir = get_settings().work_dir / "demo" / "scada"
     end = DEMO_START + timedelta(days=DEMO_DAYS)
     sim = simulate_stored_network(NETWORK_NAME, DEMO_START.isoformat(), end.isoformat(), scada_dir,

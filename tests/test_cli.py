@@ -16,11 +16,12 @@ def test_leakdet_import_ingest_detect_export(db_url, tmp_path):
     smap = tmp_path / "s.csv"
     smap.write_text(NET1_DAILY_SENSORS)
     assert runner.invoke(leakdet_app, ["sensors", "import", str(smap), "--network", "cli-net"]).exit_code == 0
-    csv = net1_scada_csv(tmp_path / "scada.csv", "2024-07-01 00:00", 3, leak_node="22", leak_from_step=2 * 288 + 60)
+    # 10 days: the detector learns each logger's hour-of-week baseline for 7 days first.
+    csv = net1_scada_csv(tmp_path / "scada.csv", "2024-07-01 00:00", 10, leak_node="22", leak_from_step=8 * 288 + 60)
     out = runner.invoke(leakdet_app, ["scada", "ingest", str(csv), "--network", "cli-net"])
     assert out.exit_code == 0 and "loaded" in out.output
-    out = runner.invoke(leakdet_app, ["detect", "--network", "cli-net", "--start", "2024-07-01", "--end", "2024-07-03"])
-    assert out.exit_code == 0 and "3 day(s)" in out.output
+    out = runner.invoke(leakdet_app, ["detect", "--network", "cli-net", "--start", "2024-07-01", "--end", "2024-07-10"])
+    assert out.exit_code == 0 and "10 day(s)" in out.output
     out = runner.invoke(leakdet_app, ["events", "export", "--network", "cli-net", "--format", "csv"])
     header = out.output.splitlines()[0].split(",")
     assert {"link_id", "detected_at", "estimated_start", "est_flow_lps", "probability", "status"} <= set(header)

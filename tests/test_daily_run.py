@@ -10,7 +10,9 @@ from helpers import import_net1_with_scada
 from leakdet.pipeline.daily import compute_residuals, run_day, run_range
 from platform_core.db import get_engine
 
-LEAK_STEP = 2 * 288 + 144     # day 3, 12:00 local
+DAYS = 10                      # the detector learns an hour-of-week baseline over 7 days first
+LEAK_STEP = 8 * 288 + 144      # day 9, 12:00 local
+ALL_DAYS = [f"2024-05-{d:02d}" for d in range(1, DAYS + 1)]
 
 
 def events(network):
@@ -25,8 +27,8 @@ def events(network):
 @pytest.fixture(scope="module")
 def leaky(db_url, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("leaky")
-    import_net1_with_scada(tmp, "net1-leaky", "2024-05-01 00:00", 4, leak_node="22", leak_from_step=LEAK_STEP)
-    results = run_range("net1-leaky", "2024-05-01", "2024-05-04")
+    import_net1_with_scada(tmp, "net1-leaky", "2024-05-01 00:00", DAYS, leak_node="22", leak_from_step=LEAK_STEP)
+    results = run_range("net1-leaky", ALL_DAYS[0], ALL_DAYS[-1])
     return results
 
 
@@ -41,7 +43,7 @@ def test_boundary_conditions_make_leak_free_residuals_small(leaky):
 def test_leak_detected_after_it_starts_near_the_leak(leaky):
     ev = events("net1-leaky")
     assert ev["event_key"].nunique() == 1
-    leak_start = pd.Timestamp("2024-05-03 12:00", tz="Asia/Brunei")
+    leak_start = pd.Timestamp("2024-05-09 12:00", tz="Asia/Brunei")
     first = ev.iloc[0]
     assert leak_start <= first.detected_at <= leak_start + pd.Timedelta(hours=6)
     assert first.estimated_start <= first.detected_at
@@ -52,10 +54,10 @@ def test_leak_detected_after_it_starts_near_the_leak(leaky):
 
 
 def test_daily_runs_equal_batch_and_rerun_is_idempotent(leaky, tmp_path):
-    import_net1_with_scada(tmp_path, "net1-daily", "2024-05-01 00:00", 4, leak_node="22", leak_from_step=LEAK_STEP)
-    for day in ("2024-05-01", "2024-05-02", "2024-05-03", "2024-05-04"):
+    import_net1_with_scada(tmp_path, "net1-daily", "2024-05-01 00:00", DAYS, leak_node="22", leak_from_step=LEAK_STEP)
+    for day in ALL_DAYS:
         run_day("net1-daily", day, maps=False)
-    run_day("net1-daily", "2024-05-03", maps=False)           # re-run one day
+    run_day("net1-daily", "2024-05-09", maps=False)           # re-run one day
     a, b = events("net1-leaky"), events("net1-daily")
     cols = ["event_key", "detected_at", "estimated_start", "link_id", "probability"]
     pd.testing.assert_frame_equal(a[cols].reset_index(drop=True), b[cols].reset_index(drop=True))

@@ -2,6 +2,8 @@
 
 A leak lowers pressure near it, so the residual (measured − simulated) drifts negative.
 For each sensor we keep, from earlier days only, the typical residual for each hour of
+the week (demand, and so model error, differs between weekdays and the weekend; an hour
+of the week not seen yet falls back to the same hour on other days) of
 day (the model's systematic error) and its spread. Each 5-minute value is standardised,
 ``z = (expected − residual) / sigma``, and accumulated as ``S = max(0, S + z − k)``.
 An alarm is raised when ``S > h``; the last time ``S`` was zero is the estimated start.
@@ -15,6 +17,24 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+
+WEEK_HOURS = 168
+
+
+def _baseline(stored) -> np.ndarray:
+    """The stored hour-of-week baseline (NaN where not learned yet)."""
+    mu = np.array(stored if stored is not None else [np.nan] * WEEK_HOURS, dtype=float)
+    return mu if len(mu) == WEEK_HOURS else np.full(WEEK_HOURS, np.nan)
+
+
+def _filled(mu: np.ndarray) -> np.ndarray:
+    """Fill unseen hours of the week with the same hour on other days, then the overall mean."""
+    by_hour = mu.reshape(7, 24)
+    with np.errstate(all="ignore"):
+        same_hour = np.nanmean(by_hour, axis=0)
+    out = np.where(np.isnan(by_hour), same_hour[None, :], by_hour).ravel()
+    return np.where(np.isnan(out), np.nanmean(mu) if not np.isnan(mu).all() else 0.0, out)
 
 
 @dataclass
@@ -38,7 +58,7 @@ class ResidualCusum:
     warmup_days : int
         Days used only to learn the baseline before any alarm can be raised.
     alpha : float
-        Daily learning rate of the hour-of-day baseline.
+        Learning rate of the hour-of-week baseline, per week of data.
     sigma_floor : float
         Lower bound on the residual spread (m): sensor noise never goes below this.
     suppress_days : int
@@ -47,7 +67,7 @@ class ResidualCusum:
 
     k: float = 1.0
     h: float = 50.0
-    warmup_days: int = 2
+    warmup_days: int = 7
     alpha: float = 0.3
     sigma_floor: float = 0.1
     suppress_days: int = 14
@@ -61,7 +81,8 @@ class ResidualCusum:
         Hours of day are local Brunei time, where the demand pattern lives.
         """
         state = {k: (dict(v) if isinstance(v, dict) else v) for k, v in state.items()}
-        local_hour = residuals.index.tz_convert("Asia/Brunei").hour.to_numpy()
+        local = residuals.index.tz_convert("Asia/Brunei")
+        local_hour = (local.day_of_week * 24 + local.hour).to_numpy()      # hour of the week, 0-167
         deviation = self._deviation(residuals, state, local_hour)
         alarms: list[Alarm] = []
         warm = state["days_seen"] >= self.warmup_days
@@ -69,10 +90,10 @@ class ResidualCusum:
             r = residuals[sensor].to_numpy(dtype=float)
             if np.isnan(r).all():
                 continue
-            mu = np.array(state["mu"].get(sensor, [np.nan] * 24), dtype=float)
+            mu = _baseline(state["mu"].get(sensor))
             sigma = state["sigma"].get(sensor)
             if warm and sigma is not None and not np.isnan(mu).all():
-                alarm = self._scan(sensor, residuals.index, r, mu[local_hour], sigma, state)
+                alarm = self._scan(sensor, residuals.index, r, _filled(mu)[local_hour], sigma, state)
                 if alarm:
                     alarms.append(alarm)
             self._learn(sensor, r, local_hour, mu, sigma, state, residuals.index[-1],
@@ -93,11 +114,10 @@ class ResidualCusum:
         """Expected minus observed residual (m) for every sensor, from the baseline before today."""
         out = {}
         for sensor in residuals.columns:
-            mu = np.array(state["mu"].get(sensor, [np.nan] * 24), dtype=float)
+            mu = _baseline(state["mu"].get(sensor))
             if np.isnan(mu).all():
                 continue
-            mu = np.where(np.isnan(mu), np.nanmean(mu), mu)
-            out[sensor] = mu[local_hour] - residuals[sensor].to_numpy(dtype=float)
+            out[sensor] = _filled(mu)[local_hour] - residuals[sensor].to_numpy(dtype=float)
         return pd.DataFrame(out, index=residuals.index)
 
     def _scan(self, sensor, times, r, expected, sigma, state) -> Alarm | None:
@@ -128,10 +148,10 @@ class ResidualCusum:
         if exclude or (until and pd.Timestamp(until) > day_end):
             # Do not learn a leak into the baseline while the sensor is under an open alarm.
             return
-        hourly = pd.Series(r).groupby(hour).mean().reindex(range(24)).to_numpy()
+        hourly = pd.Series(r).groupby(hour).mean().reindex(range(WEEK_HOURS)).to_numpy()
         first = np.isnan(mu)
         mu = np.where(first, hourly, np.where(np.isnan(hourly), mu, (1 - self.alpha) * mu + self.alpha * hourly))
-        spread = float(np.nanstd(r - mu[hour]))
+        spread = float(np.nanstd(r - _filled(mu)[hour]))
         sigma = spread if sigma is None else (1 - self.alpha) * sigma + self.alpha * spread
         state["mu"][sensor] = [None if np.isnan(v) else float(v) for v in mu]
         state["sigma"][sensor] = float(sigma)
