@@ -22,7 +22,8 @@ from platform_core.settings import REPO_ROOT, get_settings
 
 SHARED = REPO_ROOT.parent / "shared" / "data" / "networks"
 NETWORK = "l-town"
-ENGINE = ("residual CUSUM per logger on an hour-of-week baseline (k=1, h=50, 7 warm-up days) with measured "
+ENGINE = ("residual CUSUM per logger on an hour-of-week baseline (hour-of-day until each hour of the week is "
+          "seen twice; k=1, h=50, 2 warm-up days) with measured "
           "boundary conditions; "
           "localization by correlation with the demand-compensated sensitivity matrix")
 

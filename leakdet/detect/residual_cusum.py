@@ -2,8 +2,8 @@
 
 A leak lowers pressure near it, so the residual (measured − simulated) drifts negative.
 For each sensor we keep, from earlier days only, the typical residual for each hour of
-the week (demand, and so model error, differs between weekdays and the weekend; an hour
-of the week not seen yet falls back to the same hour on other days) of
+the week (demand, and so model error, differs between weekdays and the weekend; until an
+hour of the week has been seen twice, the same hour of the day over all days stands in) of
 day (the model's systematic error) and its spread. Each 5-minute value is standardised,
 ``z = (expected − residual) / sigma``, and accumulated as ``S = max(0, S + z − k)``.
 An alarm is raised when ``S > h``; the last time ``S`` was zero is the estimated start.
@@ -28,13 +28,22 @@ def _baseline(stored) -> np.ndarray:
     return mu if len(mu) == WEEK_HOURS else np.full(WEEK_HOURS, np.nan)
 
 
-def _filled(mu: np.ndarray) -> np.ndarray:
-    """Fill unseen hours of the week with the same hour on other days, then the overall mean."""
-    by_hour = mu.reshape(7, 24)
-    with np.errstate(all="ignore"):
-        same_hour = np.nanmean(by_hour, axis=0)
-    out = np.where(np.isnan(by_hour), same_hour[None, :], by_hour).ravel()
-    return np.where(np.isnan(out), np.nanmean(mu) if not np.isnan(mu).all() else 0.0, out)
+MIN_WEEKS = 2      # an hour of the week needs this many observations before it is trusted
+
+
+def _expected(state: dict, sensor: str) -> np.ndarray:
+    """Expected residual (m) for each hour of the week.
+
+    An hour of the week seen at least ``MIN_WEEKS`` times uses its own mean; until then the
+    hour-of-day mean over all days stands in (one sample per hour of the week is too noisy).
+    """
+    mu = _baseline(state["mu"].get(sensor))
+    day = np.array(state.get("mu_day", {}).get(sensor) or [np.nan] * 24, dtype=float)
+    seen = np.array(state.get("n", {}).get(sensor) or [0] * WEEK_HOURS)
+    out = np.where(seen >= MIN_WEEKS, mu, np.tile(day, 7))
+    out = np.where(np.isnan(out), mu, out)
+    fallback = np.nanmean(out) if not np.isnan(out).all() else 0.0
+    return np.where(np.isnan(out), fallback, out)
 
 
 @dataclass
@@ -67,7 +76,7 @@ class ResidualCusum:
 
     k: float = 1.0
     h: float = 50.0
-    warmup_days: int = 7
+    warmup_days: int = 2
     alpha: float = 0.3
     sigma_floor: float = 0.1
     suppress_days: int = 14
@@ -93,7 +102,7 @@ class ResidualCusum:
             mu = _baseline(state["mu"].get(sensor))
             sigma = state["sigma"].get(sensor)
             if warm and sigma is not None and not np.isnan(mu).all():
-                alarm = self._scan(sensor, residuals.index, r, _filled(mu)[local_hour], sigma, state)
+                alarm = self._scan(sensor, residuals.index, r, _expected(state, sensor)[local_hour], sigma, state)
                 if alarm:
                     alarms.append(alarm)
             self._learn(sensor, r, local_hour, mu, sigma, state, residuals.index[-1],
@@ -114,10 +123,9 @@ class ResidualCusum:
         """Expected minus observed residual (m) for every sensor, from the baseline before today."""
         out = {}
         for sensor in residuals.columns:
-            mu = _baseline(state["mu"].get(sensor))
-            if np.isnan(mu).all():
+            if np.isnan(_baseline(state["mu"].get(sensor))).all():
                 continue
-            out[sensor] = _filled(mu)[local_hour] - residuals[sensor].to_numpy(dtype=float)
+            out[sensor] = _expected(state, sensor)[local_hour] - residuals[sensor].to_numpy(dtype=float)
         return pd.DataFrame(out, index=residuals.index)
 
     def _scan(self, sensor, times, r, expected, sigma, state) -> Alarm | None:
@@ -148,10 +156,18 @@ class ResidualCusum:
         if exclude or (until and pd.Timestamp(until) > day_end):
             # Do not learn a leak into the baseline while the sensor is under an open alarm.
             return
-        hourly = pd.Series(r).groupby(hour).mean().reindex(range(WEEK_HOURS)).to_numpy()
-        first = np.isnan(mu)
-        mu = np.where(first, hourly, np.where(np.isnan(hourly), mu, (1 - self.alpha) * mu + self.alpha * hourly))
-        spread = float(np.nanstd(r - _filled(mu)[hour]))
+        # Spread is measured against the baseline as it was before today (an honest,
+        # out-of-sample error), then the baseline learns today's hourly means.
+        spread = float(np.nanstd(r - _expected(state, sensor)[hour])) if not np.isnan(mu).all() else float(np.nanstd(r))
         sigma = spread if sigma is None else (1 - self.alpha) * sigma + self.alpha * spread
+        hourly = pd.Series(r).groupby(hour).mean().reindex(range(WEEK_HOURS)).to_numpy()
+        mu = np.where(np.isnan(mu), hourly, np.where(np.isnan(hourly), mu, (1 - self.alpha) * mu + self.alpha * hourly))
+        day_means = pd.Series(r).groupby(hour % 24).mean().reindex(range(24)).to_numpy()
+        day = np.array(state.setdefault("mu_day", {}).get(sensor) or [np.nan] * 24, dtype=float)
+        day = np.where(np.isnan(day), day_means, np.where(np.isnan(day_means), day,
+                                                          (1 - self.alpha) * day + self.alpha * day_means))
+        seen = np.array(state.setdefault("n", {}).get(sensor) or [0] * WEEK_HOURS) + ~np.isnan(hourly)
         state["mu"][sensor] = [None if np.isnan(v) else float(v) for v in mu]
+        state["mu_day"][sensor] = [None if np.isnan(v) else float(v) for v in day]
+        state["n"][sensor] = [int(v) for v in seen]
         state["sigma"][sensor] = float(sigma)

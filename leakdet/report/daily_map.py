@@ -18,7 +18,9 @@ from leakdet.hydraulics.model_store import fetch_network
 from platform_core.db import get_engine
 from platform_core.offline_map import OfflineMap, save_offline
 
-PROB_COLOURS = [(0.5, "#b2182b"), (0.25, "#ef8a62"), (0.1, "#fddbc7"), (0.0, "#f7f7f7")]
+# Candidate pipes are coloured by their probability relative to the event's most likely
+# pipe: absolute probabilities spread over many similar pipes and would all look pale.
+PROB_COLOURS = [(0.8, "#b2182b"), (0.5, "#e34a33"), (0.25, "#fc8d59"), (0.0, "#fdcc8a")]
 FLAG_COLOURS = {None: "#1a9850", "sparse": "#fdae61", "no_data": "#999999", "flatline": "#762a83"}
 
 
@@ -94,8 +96,10 @@ def render_daily_map(network: str, day: date, out: Path) -> Path:
                        style_function=lambda f: {"color": "#b2182b", "weight": 1, "dashArray": "4",
                                                  "fillOpacity": 0.08}).add_to(event_layer)
         rows = by_event[by_event["event_id"] == ev.id].sort_values("rank") if len(by_event) else by_event
+        top = rows["probability"].max() if len(rows) else 1.0
         for c in rows.itertuples():
-            folium.GeoJson(json.loads(c.geom), style_function=lambda f, col=prob_colour(c.probability): {
+            rel = c.probability / top if top > 0 else 0.0
+            folium.GeoJson(json.loads(c.geom), style_function=lambda f, col=prob_colour(rel): {
                 "color": col, "weight": 6, "opacity": 0.95},
                 tooltip=f"{html.escape(c.link_id)}: p = {c.probability:.2f} (rank {c.rank})",
                 popup=folium.Popup(label + f"<br>Candidate {html.escape(c.link_id)}: p = {c.probability:.2f}",
@@ -104,7 +108,7 @@ def render_daily_map(network: str, day: date, out: Path) -> Path:
     legend = ("<div style='position:fixed;bottom:20px;left:20px;z-index:9999;background:#fff;padding:8px;"
               "border:1px solid #999;font:12px sans-serif'>"
               f"<b>{html.escape(network)} — {day.isoformat()}</b><br>{len(events)} open leak event(s)<br>"
-              "Candidate pipe probability: " + " ".join(
+              "Candidate pipes, likelihood relative to the event's top pipe: " + " ".join(
                   f"<span style='background:{c};padding:0 6px'>&ge;{t:g}</span>" for t, c in PROB_COLOURS) +
               "<br>Sensors: " + " ".join(f"<span style='color:{c}'>&#9679;</span> {k or 'ok'}"
                                           for k, c in FLAG_COLOURS.items()) + "</div>")
