@@ -144,6 +144,19 @@ def evaluate_cmd(network: str = typer.Option(..., "--network"),
                                   indent=2))
 
 
+@events_app.command("set-status")
+@one_line_errors()
+def events_set_status(event_id: int, status: str = typer.Option(..., help="confirmed | repaired | closed | false_alarm"),
+                      note: Optional[str] = typer.Option(None, help="Why (crew report, work order, ...)")):
+    """Record an analyst's decision on a leak event; open events absorb later alarms of the same leak."""
+    from leakdet.detect.events import set_status
+    from platform_core.db import get_engine
+
+    with get_engine().begin() as conn:
+        set_status(conn, event_id, status, note)
+    console.print(f"event {event_id}: {status}")
+
+
 @events_app.command("export")
 @one_line_errors()
 def events_export(network: str = typer.Option(..., "--network"), format: str = typer.Option("csv", help="csv | geojson"),

@@ -76,3 +76,32 @@ def test_missing_and_stuck_sensors_are_flagged_not_fatal(db_url, tmp_path):
     assert out["flagged"] == {"P-13": "no_data", "P-31": "flatline"}
     res = pd.read_parquet(out["residuals_path"])
     assert res["res:P-31"].isna().all() and res["res:P-10"].notna().mean() > 0.9
+
+
+def test_open_event_absorbs_the_same_leak_and_keeps_analyst_status(db_url, tmp_path):
+    from leakdet.detect.events import merge_into_open, set_status
+
+    t0 = pd.Timestamp("2024-05-09 05:00", tz="UTC")
+    ev = lambda key, pipe, hours: {"event_key": key, "detected_at": t0 + pd.Timedelta(hours=hours),  # noqa: E731
+                                   "candidates": [(pipe, 0.5)]}
+    opened = [{"id": 1, "event_key": "old", "link_id": "22", "last_seen": t0 - pd.Timedelta(days=2)}]
+    dist = lambda a, b: 0.0 if a == b else (100.0 if {a, b} == {"21", "22"} else 5000.0)  # noqa: E731
+    new, updates = merge_into_open([ev("a", "21", 1), ev("b", "10", 2), ev("c", "10", 3)], opened, dist)
+    assert [e["event_key"] for e in new] == ["b"]                  # 21 is near the open event on 22
+    assert [(u["event_key"], u["event"]["event_key"]) for u in updates] == [("old", "a"), ("b", "c")]
+    stale = [{**opened[0], "last_seen": t0 - pd.Timedelta(days=60)}]
+    assert [e["event_key"] for e in merge_into_open([ev("a", "21", 1)], stale, dist)[0]] == ["a"]
+
+    import_net1_with_scada(tmp_path, "net1-status", "2024-05-01 00:00", DAYS, leak_node="22", leak_from_step=LEAK_STEP)
+    for day in ALL_DAYS:
+        run_day("net1-status", day, maps=False)
+    first = events("net1-status").iloc[0]
+    with get_engine().begin() as conn:
+        event_id = conn.execute(text("SELECT e.id FROM water.leak_events e JOIN water.networks n ON n.id = e.network_id "
+                                     "WHERE n.name = 'net1-status' AND e.event_key = :k"), {"k": first.event_key}).scalar_one()
+        set_status(conn, event_id, "confirmed", "crew found a burst")
+    run_day("net1-status", first.run_day, maps=False)               # re-run keeps id and status
+    with get_engine().connect() as conn:
+        row = conn.execute(text("SELECT id, status, status_note FROM water.leak_events WHERE id = :i"),
+                           {"i": event_id}).one()
+    assert tuple(row) == (event_id, "confirmed", "crew found a burst")

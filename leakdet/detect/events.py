@@ -74,19 +74,104 @@ def build_events(alarms: list[Alarm], inflow: pd.Series | None, state: dict,
     return events
 
 
-def write_events(conn, network_id: int, day, detector: str, events: list[dict]) -> None:
-    """Replace the events this detector produced for ``day`` (idempotent per data interval)."""
-    conn.execute(text("DELETE FROM water.leak_events WHERE network_id = :n AND run_day = :d AND detector = :det"),
-                 {"n": network_id, "d": day, "det": detector})
+OPEN_STATUSES = ("new", "confirmed")
+MERGE_RADIUS_M = 500.0        # a new alarm this close (along the network) to an open event updates it
+MERGE_WINDOW = pd.Timedelta(days=30)   # ... if that event was seen within this window
+
+
+def open_events(conn, network_id: int, before) -> list[dict]:
+    """Open events detected before ``before``, with their top pipe and when they were last seen."""
+    rows = conn.execute(text(
+        """SELECT e.id, e.event_key, c.link_id,
+                  GREATEST(e.detected_at, COALESCE(MAX(u.observed_at), e.detected_at)) AS last_seen
+           FROM water.leak_events e
+           JOIN water.leak_candidates c ON c.event_id = e.id AND c.rank = 1
+           LEFT JOIN water.leak_event_updates u ON u.event_id = e.id AND u.observed_at < :before
+           WHERE e.network_id = :n AND e.status IN ('new', 'confirmed') AND e.detected_at < :before
+           GROUP BY e.id, c.link_id"""), {"n": network_id, "before": before}).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def merge_into_open(events: list[dict], opened: list[dict], distance) -> tuple[list[dict], list[dict]]:
+    """Split today's events into new ones and updates of open events (same leak seen again).
+
+    ``distance(a, b)`` is the network distance in metres between two pipes. Events made
+    earlier today also absorb later ones.
+    """
+    new, updates = [], []
+    pool = [dict(o) for o in opened]
+    for ev in sorted(events, key=lambda e: e["detected_at"]):
+        top = ev["candidates"][0][0] if ev["candidates"] else None
+        match = None
+        if top is not None:
+            for o in pool:
+                recent = ev["detected_at"] - pd.Timestamp(o["last_seen"]) <= MERGE_WINDOW
+                if recent and distance(top, o["link_id"]) <= MERGE_RADIUS_M:
+                    match = o
+                    break
+        if match is None:
+            new.append(ev)
+            if top is not None:
+                pool.append({"id": None, "event_key": ev["event_key"], "link_id": top, "last_seen": ev["detected_at"]})
+        else:
+            match["last_seen"] = ev["detected_at"]
+            updates.append({"event_key": match["event_key"], "event": ev})
+    return new, updates
+
+
+def write_events(conn, network_id: int, day, detector: str, events: list[dict], updates: list[dict] = ()) -> None:
+    """Store the events and updates this detector produced for ``day`` (idempotent per data interval).
+
+    Events are matched by key: a re-run keeps their id and the status an analyst set;
+    events the re-run no longer produces are removed, and the day's updates are replaced.
+    """
+    existing = dict(conn.execute(text(
+        "SELECT event_key, id FROM water.leak_events WHERE network_id = :n AND run_day = :d AND detector = :det"),
+        {"n": network_id, "d": day, "det": detector}).all())
+    keep = {ev["event_key"] for ev in events}
+    gone = [i for k, i in existing.items() if k not in keep]
+    if gone:
+        conn.execute(text("DELETE FROM water.leak_events WHERE id = ANY(:ids)"), {"ids": gone})
+    conn.execute(text("""DELETE FROM water.leak_event_updates u USING water.leak_events e
+                         WHERE u.event_id = e.id AND e.network_id = :n AND u.run_day = :d"""),
+                 {"n": network_id, "d": day})
     for ev in events:
+        params = {"n": network_id, "k": ev["event_key"], "d": day, "det_at": ev["detected_at"].to_pydatetime(),
+                  "start": ev["estimated_start"].to_pydatetime(), "flow": ev["est_flow_lps"], "det": detector,
+                  "ver": detector, "details": json.dumps(ev["details"])}
         event_id = conn.execute(text(
             """INSERT INTO water.leak_events (network_id, event_key, run_day, detected_at, estimated_start,
                                               status, est_flow_lps, detector, model_version, details)
                VALUES (:n, :k, :d, :det_at, :start, 'new', :flow, :det, :ver, CAST(:details AS jsonb))
-               RETURNING id"""),
-            {"n": network_id, "k": ev["event_key"], "d": day, "det_at": ev["detected_at"].to_pydatetime(),
-             "start": ev["estimated_start"].to_pydatetime(), "flow": ev["est_flow_lps"], "det": detector,
-             "ver": detector, "details": json.dumps(ev["details"])}).scalar_one()
+               ON CONFLICT (network_id, event_key) DO UPDATE SET detected_at = EXCLUDED.detected_at,
+                   estimated_start = EXCLUDED.estimated_start, est_flow_lps = EXCLUDED.est_flow_lps,
+                   model_version = EXCLUDED.model_version, details = EXCLUDED.details
+               RETURNING id"""), params).scalar_one()
+        conn.execute(text("DELETE FROM water.leak_candidates WHERE event_id = :e"), {"e": event_id})
         for rank, (link_id, prob) in enumerate(ev["candidates"], start=1):
             conn.execute(text("INSERT INTO water.leak_candidates VALUES (:e, :r, :l, :p)"),
                          {"e": event_id, "r": rank, "l": link_id, "p": float(prob)})
+    for up in updates:
+        ev = up["event"]
+        conn.execute(text(
+            """INSERT INTO water.leak_event_updates (event_id, run_day, observed_at, est_flow_lps, candidates, details)
+               SELECT id, :d, :t, :flow, CAST(:c AS jsonb), CAST(:details AS jsonb) FROM water.leak_events
+               WHERE network_id = :n AND event_key = :k
+               ON CONFLICT (event_id, observed_at) DO NOTHING"""),
+            {"d": day, "t": ev["detected_at"].to_pydatetime(), "flow": ev["est_flow_lps"],
+             "c": json.dumps([[l, float(p)] for l, p in ev["candidates"]]), "details": json.dumps(ev["details"]),
+             "n": network_id, "k": up["event_key"]})
+
+
+def set_status(conn, event_id: int, status: str, note: str | None = None) -> None:
+    """Record an analyst's decision on an event (confirmed, repaired, closed, false_alarm)."""
+    from leakdet.errors import LeakdetError
+    from leakdet.store.models import EVENT_STATUSES
+
+    if status not in EVENT_STATUSES:
+        raise LeakdetError(f"status must be one of {', '.join(EVENT_STATUSES)}, not {status!r}")
+    done = conn.execute(text(
+        "UPDATE water.leak_events SET status = :s, status_note = :note, status_changed_at = now() WHERE id = :id"),
+        {"s": status, "note": note, "id": event_id}).rowcount
+    if not done:
+        raise LeakdetError(f"no leak event with id {event_id}")

@@ -109,7 +109,7 @@ def _load_state(conn, network_id: int, day: date, detector: ResidualCusum) -> di
 
 def detect_day(network: str, day: str | date, residuals_path: str, detector: ResidualCusum | None = None) -> dict:
     """Run the causal detector over the day; replace the day's events and store the state."""
-    from leakdet.detect.events import build_events, update_inflow_baseline, write_events
+    from leakdet.detect.events import build_events, merge_into_open, open_events, update_inflow_baseline, write_events
     from leakdet.localize.nearest_pipes import network_points
 
     day = as_day(day)
@@ -126,15 +126,22 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
     # The daily run scales demand to metered consumption exactly when the inflow is metered.
     localizer = _localizer(network, stored, sensors, "inflow_m3s" in frame) if alarms else None
     events = build_events(alarms, inflow, new_state, sensor_xy, pipes_xy, DETECTOR, localizer)
+    updates = []
+    if events:
+        from leakdet.evaluate.network_distance import PipeDistance
+
+        with get_engine().connect() as conn:
+            opened = open_events(conn, stored.id, day_bounds(day)[0].to_pydatetime())
+        events, updates = merge_into_open(events, opened, PipeDistance(stored.load()))
     if not alarms:
         update_inflow_baseline(new_state, inflow)
     with get_engine().begin() as conn:
-        write_events(conn, stored.id, day, DETECTOR, events)
+        write_events(conn, stored.id, day, DETECTOR, events, updates)
         conn.execute(text(
             "INSERT INTO water.detector_state VALUES (:n, :d, :day, CAST(:s AS jsonb)) "
             "ON CONFLICT (network_id, detector, as_of_day) DO UPDATE SET state = EXCLUDED.state"),
             {"n": stored.id, "d": DETECTOR, "day": day, "s": json.dumps(new_state)})
-    return {"events": [e["event_key"] for e in events], "n_events": len(events)}
+    return {"events": [e["event_key"] for e in events], "n_events": len(events), "n_updates": len(updates)}
 
 
 def _localizer(network: str, stored, sensors: pd.DataFrame, demand_compensated: bool):
