@@ -155,7 +155,7 @@ def _localizer(network: str, stored, sensors: pd.DataFrame, demand_compensated: 
         return None
     matrix = cached_sensitivity(stored.inp_text, wn, dict(zip(loggers["sensor_id"], loggers["element_id"])),
                                 get_settings().work_dir / "leakdet" / network, demand_compensated)
-    ends = {name: (p.start_node_name, p.end_node_name) for name, p in stored.load().pipes()}
+    ends = {name: (p.start_node_name, p.end_node_name) for name, p in wn.pipes()}
     return CorrelationLocalizer().fit(matrix, ends)
 
 
