@@ -77,7 +77,7 @@ class ResidualCusum:
     k: float = 1.0
     h: float = 50.0
     warmup_days: int = 2
-    alpha: float = 0.3
+    alpha: float = 0.1
     sigma_floor: float = 0.1
     suppress_days: int = 14
 
