@@ -23,7 +23,7 @@ from platform_core.settings import REPO_ROOT, get_settings
 SHARED = REPO_ROOT.parent / "shared" / "data" / "networks"
 NETWORK = "l-town"
 ENGINE = ("residual CUSUM per logger on an hour-of-week baseline (hour-of-day until each hour of the week is "
-          "seen twice; k=1, h=50, 2 warm-up days) with measured "
+          "seen twice; k=1, h=50, baseline learning rate 0.1, 2 warm-up days) with measured "
           "boundary conditions; "
           "localization by correlation with the demand-compensated sensitivity matrix")
 
