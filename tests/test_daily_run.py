@@ -105,3 +105,31 @@ def test_open_event_absorbs_the_same_leak_and_keeps_analyst_status(db_url, tmp_p
         row = conn.execute(text("SELECT id, status, status_note FROM water.leak_events WHERE id = :i"),
                            {"i": event_id}).one()
     assert tuple(row) == (event_id, "confirmed", "crew found a burst")
+
+
+def test_update_with_stronger_signature_refines_candidates(db_url, tmp_path):
+    from leakdet.detect.events import write_events
+
+    import_net1_with_scada(tmp_path, "net1-refine", "2024-05-01 00:00", 1)
+    with get_engine().begin() as conn:
+        nid = conn.execute(text("SELECT id FROM water.networks WHERE name = 'net1-refine'")).scalar_one()
+        t = pd.Timestamp("2024-05-01 10:00", tz="UTC")
+        first = {"event_key": "k1", "detected_at": t, "estimated_start": t, "est_flow_lps": None,
+                 "candidates": [("10", 0.4), ("11", 0.3)], "details": {"signature_norm_m": 0.2}}
+        write_events(conn, nid, t.date(), "test", [first])
+        weak = {**first, "event_key": "k2", "detected_at": t + pd.Timedelta(days=1),
+                "candidates": [("31", 0.9)], "details": {"signature_norm_m": 0.1}}
+        write_events(conn, nid, (t + pd.Timedelta(days=1)).date(), "test", [], [{"event_key": "k1", "event": weak}])
+        top = "SELECT c.link_id FROM water.leak_candidates c JOIN water.leak_events e ON e.id = c.event_id " \
+              "WHERE e.network_id = :n AND e.event_key = 'k1' AND c.rank = 1"
+        assert conn.execute(text(top), {"n": nid}).scalar_one() == "10"
+        strong = {**weak, "event_key": "k3", "detected_at": t + pd.Timedelta(days=2),
+                  "candidates": [("22", 0.6), ("21", 0.2)], "details": {"signature_norm_m": 0.9}}
+        write_events(conn, nid, (t + pd.Timedelta(days=2)).date(), "test", [], [{"event_key": "k1", "event": strong}])
+        assert conn.execute(text(top), {"n": nid}).scalar_one() == "22"
+        initial = conn.execute(text("SELECT details->>'initial_top' FROM water.leak_events "
+                                    "WHERE network_id = :n AND event_key = 'k1'"), {"n": nid}).scalar_one()
+        assert initial == "10"          # what was reported at detection time, for honest scoring
+        n_updates = conn.execute(text("SELECT count(*) FROM water.leak_event_updates u JOIN water.leak_events e "
+                                      "ON e.id = u.event_id WHERE e.network_id = :n"), {"n": nid}).scalar_one()
+    assert n_updates == 2

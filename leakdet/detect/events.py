@@ -69,6 +69,8 @@ def build_events(alarms: list[Alarm], inflow: pd.Series | None, state: dict,
             "est_flow_lps": estimate_flow_lps(state, inflow, start, first.detected_at),
             "candidates": list(zip(cands["link_id"], cands["probability"].round(4))),
             "details": {"sensors": [a.sensor_id for a in group], "localization": method,
+                        "signature_norm_m": round(float(np.linalg.norm(list(first.signature.values()))), 4)
+                        if first.signature else 0.0,
                         "pressure_drop_m": {a.sensor_id: round(a.drop_m, 3) for a in group}},
         })
     return events
@@ -153,6 +155,7 @@ def write_events(conn, network_id: int, day, detector: str, events: list[dict], 
                          {"e": event_id, "r": rank, "l": link_id, "p": float(prob)})
     for up in updates:
         ev = up["event"]
+        _refine(conn, network_id, up["event_key"], ev)
         conn.execute(text(
             """INSERT INTO water.leak_event_updates (event_id, run_day, observed_at, est_flow_lps, candidates, details)
                SELECT id, :d, :t, :flow, CAST(:c AS jsonb), CAST(:details AS jsonb) FROM water.leak_events
@@ -161,6 +164,33 @@ def write_events(conn, network_id: int, day, detector: str, events: list[dict], 
             {"d": day, "t": ev["detected_at"].to_pydatetime(), "flow": ev["est_flow_lps"],
              "c": json.dumps([[l, float(p)] for l, p in ev["candidates"]]), "details": json.dumps(ev["details"]),
              "n": network_id, "k": up["event_key"]})
+
+
+def _refine(conn, network_id: int, event_key: str, update: dict) -> None:
+    """Replace an open event's candidates when a later alarm of the same leak carries a stronger
+    signature: an incipient leak is localized better as it grows."""
+    row = conn.execute(text(
+        "SELECT id, details FROM water.leak_events WHERE network_id = :n AND event_key = :k"),
+        {"n": network_id, "k": event_key}).first()
+    if row is None or not update["candidates"]:
+        return
+    old = float((row.details or {}).get("signature_norm_m", 0.0))
+    new = float(update["details"].get("signature_norm_m", 0.0))
+    if new <= old:
+        return
+    details = dict(row.details or {})
+    if "initial_top" not in details:
+        # Keep what was reported at detection time: scoring must not use later evidence.
+        details["initial_top"] = conn.execute(text(
+            "SELECT link_id FROM water.leak_candidates WHERE event_id = :e AND rank = 1"), {"e": row.id}).scalar()
+    conn.execute(text("DELETE FROM water.leak_candidates WHERE event_id = :e"), {"e": row.id})
+    for rank, (link_id, prob) in enumerate(update["candidates"], start=1):
+        conn.execute(text("INSERT INTO water.leak_candidates VALUES (:e, :r, :l, :p)"),
+                     {"e": row.id, "r": rank, "l": link_id, "p": float(prob)})
+    details.update({"signature_norm_m": new, "refined_at": update["detected_at"].isoformat(),
+                    "localization": update["details"].get("localization")})
+    conn.execute(text("UPDATE water.leak_events SET details = CAST(:d AS jsonb) WHERE id = :e"),
+                 {"d": json.dumps(details), "e": row.id})
 
 
 def set_status(conn, event_id: int, status: str, note: str | None = None) -> None:

@@ -30,7 +30,9 @@ def evaluate_network(network: str, truth_dir: str | Path, start=None, end=None) 
     with get_engine().connect() as conn:
         stored = fetch_network(conn, network)
         events = pd.read_sql(text(
-            """SELECT e.id AS event_id, c.link_id, e.detected_at FROM water.leak_events e
+            # The pipe reported at detection time, not a later refinement (see detect.events._refine).
+            """SELECT e.id AS event_id, COALESCE(e.details->>'initial_top', c.link_id) AS link_id, e.detected_at
+               FROM water.leak_events e
                JOIN water.leak_candidates c ON c.event_id = e.id AND c.rank = 1
                WHERE e.network_id = :n AND e.status <> 'false_alarm' ORDER BY e.detected_at"""),
             conn, params={"n": stored.id})
