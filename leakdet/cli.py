@@ -106,6 +106,20 @@ def run_day_cmd(network: str = typer.Option(..., "--network"), day: str = typer.
     console.print_json(json.dumps(run_day(network, day), default=str))
 
 
+@app.command("train")
+@one_line_errors()
+def train_cmd(network: str = typer.Option(..., "--network"), start: str = typer.Option(..., help="First local day"),
+              end: str = typer.Option(..., help="Last local day"),
+              known_leaks: Optional[Path] = typer.Option(None, "--known-leaks",
+                                                         help="Leak schedule (CSV or .yalm) of known or repaired "
+                                                              "leaks, excluded from the baseline"),
+              workers: int = typer.Option(2, help="Processes for the scenario library")):
+    """Learn the detector baseline from --start..--end and train the learned localizer."""
+    from leakdet.pipeline.train import train
+
+    console.print_json(json.dumps(train(network, start, end, known_leaks, workers), default=str))
+
+
 @app.command("detect")
 @one_line_errors()
 def detect_cmd(network: str = typer.Option(..., "--network"), start: str = typer.Option(...), end: str = typer.Option(...),

@@ -11,6 +11,7 @@ from leakdet.detect.residual_cusum import Alarm
 from leakdet.localize.nearest_pipes import candidate_pipes
 
 GROUP_WINDOW = pd.Timedelta(hours=6)   # alarms this close together are one leak
+LOCALIZATION_METHODS = {"CorrelationLocalizer": "sensitivity-correlation", "XGBoostLocalizer": "xgboost-pairs"}
 
 
 def group_alarms(alarms: list[Alarm]) -> list[list[Alarm]]:
@@ -48,16 +49,30 @@ def estimate_flow_lps(state: dict, inflow: pd.Series | None, start: pd.Timestamp
 
 
 def build_events(alarms: list[Alarm], inflow: pd.Series | None, state: dict,
-                 sensor_xy: pd.DataFrame, pipes_xy: pd.DataFrame, detector: str, localizer=None) -> list[dict]:
-    """Group alarms into events; candidates from ``localizer`` (a fitted CorrelationLocalizer)
-    when given and the signature covers enough loggers, else the pipes nearest the alarming loggers."""
+                 sensor_xy: pd.DataFrame, pipes_xy: pd.DataFrame, detector: str, localizer=None,
+                 classical=None) -> list[dict]:
+    """Group alarms into events.
+
+    Candidates come from ``localizer`` (any fitted localizer with ``candidates(signature)``)
+    when the signature covers enough loggers, else from the pipes nearest the alarming
+    loggers. ``classical``, when given, localizes the same signature for comparison; its
+    top pipes are kept in the event's details.
+    """
     events = []
     for group in group_alarms(alarms):
         first = group[0]
         weights = pd.Series({a.sensor_id: max(a.drop_m, 0.0) for a in group})
         method = "nearest-to-alarming-loggers"
+        extra = {}
         if localizer is not None and len(first.signature) >= 3:
-            cands, method = localizer.candidates(pd.Series(first.signature)), "sensitivity-correlation"
+            signature = pd.Series(first.signature)
+            cands, method = localizer.candidates(signature), LOCALIZATION_METHODS.get(
+                type(localizer).__name__, type(localizer).__name__)
+            if "search_radius_m" in cands.attrs:
+                extra["search_radius_m"] = round(cands.attrs["search_radius_m"], 1)
+            if classical is not None:
+                extra["classical_candidates"] = [[l, round(float(p), 4)] for l, p in
+                                                 classical.candidates(signature).itertuples(index=False)]
         elif len(sensor_xy.index.intersection(weights.index)):
             cands = candidate_pipes(sensor_xy.loc[sensor_xy.index.intersection(weights.index)], weights, pipes_xy)
         else:
@@ -71,7 +86,8 @@ def build_events(alarms: list[Alarm], inflow: pd.Series | None, state: dict,
             "details": {"sensors": [a.sensor_id for a in group], "localization": method,
                         "signature_norm_m": round(float(np.linalg.norm(list(first.signature.values()))), 4)
                         if first.signature else 0.0,
-                        "pressure_drop_m": {a.sensor_id: round(a.drop_m, 3) for a in group}},
+                        "pressure_drop_m": {a.sensor_id: round(a.drop_m, 3) for a in group},
+                        "signature_m": first.signature, **extra},
         })
     return events
 
@@ -121,7 +137,8 @@ def merge_into_open(events: list[dict], opened: list[dict], distance) -> tuple[l
     return new, updates
 
 
-def write_events(conn, network_id: int, day, detector: str, events: list[dict], updates: list[dict] = ()) -> None:
+def write_events(conn, network_id: int, day, detector: str, events: list[dict], updates: list[dict] = (),
+                 model_version: str | None = None) -> None:
     """Store the events and updates this detector produced for ``day`` (idempotent per data interval).
 
     Events are matched by key: a re-run keeps their id and the status an analyst set;
@@ -140,7 +157,7 @@ def write_events(conn, network_id: int, day, detector: str, events: list[dict], 
     for ev in events:
         params = {"n": network_id, "k": ev["event_key"], "d": day, "det_at": ev["detected_at"].to_pydatetime(),
                   "start": ev["estimated_start"].to_pydatetime(), "flow": ev["est_flow_lps"], "det": detector,
-                  "ver": detector, "details": json.dumps(ev["details"])}
+                  "ver": model_version or detector, "details": json.dumps(ev["details"])}
         event_id = conn.execute(text(
             """INSERT INTO water.leak_events (network_id, event_key, run_day, detected_at, estimated_start,
                                               status, est_flow_lps, detector, model_version, details)

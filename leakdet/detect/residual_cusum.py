@@ -84,10 +84,13 @@ class ResidualCusum:
     def initial_state(self) -> dict:
         return {"days_seen": 0, "mu": {}, "sigma": {}, "S": {}, "last_zero": {}, "suppressed_until": {}}
 
-    def step_day(self, residuals: pd.DataFrame, state: dict) -> tuple[list[Alarm], dict]:
+    def step_day(self, residuals: pd.DataFrame, state: dict, learn_only: bool = False) -> tuple[list[Alarm], dict]:
         """Process one day of 5-minute pressure residuals (index UTC time, columns sensor_id).
 
-        Hours of day are local Brunei time, where the demand pattern lives.
+        Hours of day are local Brunei time, where the demand pattern lives. With
+        ``learn_only`` (training on history known to be leak-free) no alarm is raised and
+        the day only updates the baseline; NaN values (e.g. times of known leaks) are
+        never learned.
         """
         state = {k: (dict(v) if isinstance(v, dict) else v) for k, v in state.items()}
         local = residuals.index.tz_convert("Asia/Brunei")
@@ -101,7 +104,7 @@ class ResidualCusum:
                 continue
             mu = _baseline(state["mu"].get(sensor))
             sigma = state["sigma"].get(sensor)
-            if warm and sigma is not None and not np.isnan(mu).all():
+            if warm and not learn_only and sigma is not None and not np.isnan(mu).all():
                 alarm = self._scan(sensor, residuals.index, r, _expected(state, sensor)[local_hour], sigma, state)
                 if alarm:
                     alarms.append(alarm)

@@ -28,6 +28,11 @@ def _snapshot_model(wn: wntr.network.WaterNetworkModel, hour: int) -> None:
     wn.options.quality.parameter = "NONE"
 
 
+def set_demand_multiplier(en: ENepanet, value: float) -> None:
+    """Set the global demand multiplier of an open project."""
+    _set_option(en, EN_DEMANDMULT, value)
+
+
 def _set_option(en: ENepanet, code: int, value: float) -> None:
     # wntr's toolkit wrapper has no ENsetoption; call the EPANET 2.2 library directly.
     err = en.ENlib.EN_setoption(en._project, ctypes.c_int(code), ctypes.c_double(value))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -124,8 +125,9 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
     alarms, new_state = detector.step_day(residuals, state)
     inflow = frame["inflow_m3s"] if "inflow_m3s" in frame else None
     # The daily run scales demand to metered consumption exactly when the inflow is metered.
-    localizer = _localizer(network, stored, sensors, "inflow_m3s" in frame) if alarms else None
-    events = build_events(alarms, inflow, new_state, sensor_xy, pipes_xy, DETECTOR, localizer)
+    localizers = _localizers(network, stored, sensors, "inflow_m3s" in frame) if alarms else None
+    events = build_events(alarms, inflow, new_state, sensor_xy, pipes_xy, DETECTOR,
+                          localizers.primary if localizers else None, localizers.classical if localizers else None)
     updates = []
     if events:
         from leakdet.evaluate.network_distance import PipeDistance
@@ -135,18 +137,37 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
         events, updates = merge_into_open(events, opened, PipeDistance(stored.load()))
     if not alarms:
         update_inflow_baseline(new_state, inflow)
+    version = localizers.version if localizers else None
     with get_engine().begin() as conn:
-        write_events(conn, stored.id, day, DETECTOR, events, updates)
-        conn.execute(text(
-            "INSERT INTO water.detector_state VALUES (:n, :d, :day, CAST(:s AS jsonb)) "
-            "ON CONFLICT (network_id, detector, as_of_day) DO UPDATE SET state = EXCLUDED.state"),
-            {"n": stored.id, "d": DETECTOR, "day": day, "s": json.dumps(new_state)})
-    return {"events": [e["event_key"] for e in events], "n_events": len(events), "n_updates": len(updates)}
+        write_events(conn, stored.id, day, DETECTOR, events, updates, model_version=version)
+        store_detector_state(conn, stored.id, day, new_state)
+    return {"events": [e["event_key"] for e in events], "n_events": len(events), "n_updates": len(updates),
+            "model_version": version}
 
 
-def _localizer(network: str, stored, sensors: pd.DataFrame, demand_compensated: bool):
-    """The correlation localizer for the network's current model and loggers (sensitivity cached on disk)."""
+def store_detector_state(conn, network_id: int, day: date, state: dict) -> None:
+    """The detector state as of the end of ``day`` (what the next day starts from)."""
+    conn.execute(text(
+        "INSERT INTO water.detector_state VALUES (:n, :d, :day, CAST(:s AS jsonb)) "
+        "ON CONFLICT (network_id, detector, as_of_day) DO UPDATE SET state = EXCLUDED.state"),
+        {"n": network_id, "d": DETECTOR, "day": day, "s": json.dumps(state)})
+
+
+@dataclass
+class Localizers:
+    """The localizer whose candidates an event reports, the classical one kept beside it for
+    comparison, and the version recorded with the event."""
+
+    primary: object
+    classical: object | None
+    version: str
+
+
+def _localizers(network: str, stored, sensors: pd.DataFrame, demand_compensated: bool) -> Localizers | None:
+    """The learned localizer of the network's current model when one was trained (``leakdet
+    train``), with the sensitivity-correlation localizer beside it; else correlation alone."""
     from leakdet.localize.correlation import CorrelationLocalizer
+    from leakdet.localize.registry import latest_version, load_localizer
     from leakdet.localize.sensitivity import cached_sensitivity
 
     wn = stored.load()
@@ -156,7 +177,13 @@ def _localizer(network: str, stored, sensors: pd.DataFrame, demand_compensated: 
     matrix = cached_sensitivity(stored.inp_text, wn, dict(zip(loggers["sensor_id"], loggers["element_id"])),
                                 get_settings().work_dir / "leakdet" / network, demand_compensated)
     ends = {name: (p.start_node_name, p.end_node_name) for name, p in wn.pipes()}
-    return CorrelationLocalizer().fit(matrix, ends)
+    classical = CorrelationLocalizer().fit(matrix, ends)
+    with get_engine().connect() as conn:
+        version = latest_version(conn, stored.id, stored.inp_sha256)
+        learned = load_localizer(conn, stored.id, version) if version else None
+    if learned is None:
+        return Localizers(classical, None, "correlation-v1")
+    return Localizers(learned, classical, version)
 
 
 def render_day_map(network: str, day: str | date) -> str:
