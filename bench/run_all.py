@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import ingest_throughput
+from bench import ingest_throughput, scenario_engine
 
-BENCHMARKS = [ingest_throughput]
+BENCHMARKS = [ingest_throughput, scenario_engine]
 
 if __name__ == "__main__":
     for bench in BENCHMARKS:

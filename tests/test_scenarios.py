@@ -57,3 +57,9 @@ def test_pool_gives_the_same_results_as_one_process_and_perturbation_changes_the
                                     perturbation=Perturbation(0.1, 0.1, seed=3)))
     assert not np.allclose(other[list(SENSORS)].to_numpy(), serial[list(SENSORS)].to_numpy(), atol=1e-4)
     assert raw_toolkit_time(batch) > 0
+
+
+def test_results_keep_the_batch_order_across_hours(batch):
+    shuffled = batch.scenarios.sample(frac=1.0, random_state=3)
+    out = run_batch(ScenarioBatch(batch.inp_text, SENSORS, shuffled))
+    assert list(out.index) == list(shuffled["scenario_id"])

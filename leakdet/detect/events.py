@@ -34,8 +34,15 @@ def update_inflow_baseline(state: dict, inflow: pd.Series | None, alpha: float =
     state["inflow_mu"] = [None if np.isnan(v) else float(v) for v in new]
 
 
+NIGHT_HOURS = (1, 2, 3, 4)     # local hours of minimum night flow: consumption is lowest and steadiest
+
+
 def estimate_flow_lps(state: dict, inflow: pd.Series | None, start: pd.Timestamp, detected: pd.Timestamp) -> float | None:
-    """Extra inflow (L/s) between the estimated start and detection, against the hour-of-day baseline."""
+    """Extra inflow (L/s) between the estimated start and detection, against the hour-of-day baseline.
+
+    Night hours (minimum night flow) are used when the window holds any, since daytime
+    consumption varies far more than a small leak; otherwise all hours of the window.
+    """
     base = state.get("inflow_mu")
     if inflow is None or not base:
         return None
@@ -43,6 +50,9 @@ def estimate_flow_lps(state: dict, inflow: pd.Series | None, start: pd.Timestamp
     if window.empty:
         return None
     hours = window.index.tz_convert("Asia/Brunei").hour
+    night = np.isin(hours, NIGHT_HOURS)
+    if night.any():
+        window, hours = window[night], hours[night]
     expected = np.array([base[h] if base[h] is not None else np.nan for h in hours], dtype=float)
     extra = float(np.nanmean(window.to_numpy() - expected)) * 1000.0
     return round(extra, 2) if np.isfinite(extra) and extra > 0 else None

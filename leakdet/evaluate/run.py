@@ -24,6 +24,11 @@ def load_truth(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return leaks, flows
 
 
+def _utc(ts) -> pd.Timestamp:
+    ts = pd.Timestamp(ts)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
 def evaluate_network(network: str, truth_dir: str | Path, start=None, end=None) -> Evaluation:
     """Evaluate the top candidate of every stored event of ``network`` (optionally within [start, end))."""
     leaks, flows = load_truth(truth_dir)
@@ -38,7 +43,10 @@ def evaluate_network(network: str, truth_dir: str | Path, start=None, end=None) 
             conn, params={"n": stored.id})
     events["detected_at"] = pd.to_datetime(events["detected_at"], utc=True)
     if start is not None:
-        events = events[events["detected_at"] >= pd.Timestamp(start, tz="UTC")]
+        start = _utc(start)
+        events = events[events["detected_at"] >= start]
+        # A leak that was over before the evaluated period (e.g. during training) cannot be found.
+        leaks = leaks[pd.to_datetime(leaks["end_utc"], utc=True) >= start]
     if end is not None:
-        events = events[events["detected_at"] < pd.Timestamp(end, tz="UTC")]
+        events = events[events["detected_at"] < _utc(end)]
     return evaluate(events, leaks, flows, PipeDistance(stored.load()))

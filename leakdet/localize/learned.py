@@ -144,12 +144,20 @@ class XGBoostLocalizer(BaseEstimator):
         return proba.columns.to_numpy()[proba.to_numpy().argmax(axis=1)]
 
     def candidates(self, drop: pd.Series) -> pd.DataFrame:
-        """Top-k pipes for one signature: ``link_id``, ``probability``; the frame's
-        ``attrs["search_radius_m"]`` is the radius around the top pipe holding ``coverage``
-        of the candidates' probability."""
+        """Top-k pipes for one signature: ``link_id``, ``probability``.
+
+        Rank 1 is the pipe with the least expected distance to the leak under the
+        probabilities (where a crew should start: with several similar neighbours it beats
+        the single most probable pipe); the rest follow by probability. The frame's
+        ``attrs["search_radius_m"]`` is the radius around rank 1 holding ``coverage`` of
+        the candidates' probability.
+        """
         x = drop.reindex(self.reference_.sensors).to_numpy(float)
         idx, p = self._proba_one(x)
-        order = np.argsort(-p)
+        xy = self.reference_.pipe_xy[idx]
+        expected = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1]) @ p
+        start = int(np.argmin(expected))
+        order = np.concatenate([[start], [i for i in np.argsort(-p) if i != start]])
         top = order[: self.top_k]
         out = pd.DataFrame({"link_id": self.reference_.pipes[idx[top]], "probability": p[top]})
         out.attrs["search_radius_m"] = self.search_radius(idx[order], p[order])

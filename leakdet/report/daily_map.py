@@ -55,7 +55,13 @@ def render_daily_map(network: str, day: date, out: Path) -> Path:
         day_end = pd.Timestamp(day + timedelta(days=1)).tz_localize("Asia/Brunei").to_pydatetime()
         events = conn.execute(text(
             """SELECT e.id, e.event_key, e.detected_at, e.estimated_start, e.est_flow_lps, e.status,
-                      ST_AsGeoJSON(ST_Buffer(ST_Collect(l.geom)::geography, 150)::geometry, 6) AS area
+                      (e.details->>'search_radius_m')::float AS search_radius_m,
+                      -- search area: 150 m around every candidate, and the localizer's search
+                      -- radius (holding most of the probability) around the rank-1 pipe
+                      ST_AsGeoJSON(ST_Union(
+                          ST_Buffer(ST_Collect(l.geom)::geography, 150)::geometry,
+                          ST_Buffer(ST_LineInterpolatePoint((array_agg(l.geom ORDER BY c.rank))[1], 0.5)::geography,
+                                    COALESCE((e.details->>'search_radius_m')::float, 0) + 1)::geometry), 6) AS area
                FROM water.leak_events e
                JOIN water.leak_candidates c ON c.event_id = e.id
                JOIN water.links l ON l.network_id = e.network_id AND l.link_id = c.link_id
@@ -91,7 +97,9 @@ def render_daily_map(network: str, day: date, out: Path) -> Path:
         label = (f"<b>Leak event {ev.id}</b> ({html.escape(ev.status)})<br>"
                  f"Detected: {pd.Timestamp(ev.detected_at).tz_convert('Asia/Brunei'):%Y-%m-%d %H:%M} BNT<br>"
                  f"Probably started: {pd.Timestamp(ev.estimated_start).tz_convert('Asia/Brunei'):%Y-%m-%d %H:%M} BNT<br>"
-                 f"Estimated flow: {flow}")
+                 f"Estimated flow: {flow}"
+                 + (f"<br>Search radius: {ev.search_radius_m:.0f} m around the first pipe"
+                    if ev.search_radius_m is not None else ""))
         folium.GeoJson(json.loads(ev.area), name=f"Search area {ev.id}",
                        style_function=lambda f: {"color": "#b2182b", "weight": 1, "dashArray": "4",
                                                  "fillOpacity": 0.08}).add_to(event_layer)

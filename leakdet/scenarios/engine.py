@@ -144,7 +144,7 @@ def run_batch(batch: ScenarioBatch) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Index ``scenario_id``; columns ``leak_lps`` (the leak flow EPANET solved, L/s) and
+        Index ``scenario_id`` in the batch's order; columns ``leak_lps`` (the leak flow EPANET solved, L/s) and
         one column per sensor_id with the pressure drop (m) the leak causes there.
     """
     scen = batch.scenarios
@@ -177,7 +177,7 @@ def run_batch(batch: ScenarioBatch) -> pd.DataFrame:
     out = pd.DataFrame(np.array(rows).reshape(len(ids), len(batch.sensor_nodes)),
                        index=pd.Index(ids, name="scenario_id"), columns=list(batch.sensor_nodes))
     out.insert(0, "leak_lps", flows)
-    return out
+    return out.reindex(scen["scenario_id"].to_numpy())      # the batch's order, not the hour groups
 
 
 def raw_toolkit_time(batch: ScenarioBatch) -> float:
