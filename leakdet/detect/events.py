@@ -165,9 +165,11 @@ def write_events(conn, network_id: int, day, detector: str, events: list[dict], 
                          WHERE u.event_id = e.id AND e.network_id = :n AND u.run_day = :d"""),
                  {"n": network_id, "d": day})
     for ev in events:
+        refined = _later_refinement(conn, network_id, ev["event_key"], ev["detected_at"])
+        details = {**ev["details"], **refined} if refined else ev["details"]
         params = {"n": network_id, "k": ev["event_key"], "d": day, "det_at": ev["detected_at"].to_pydatetime(),
                   "start": ev["estimated_start"].to_pydatetime(), "flow": ev["est_flow_lps"], "det": detector,
-                  "ver": model_version or detector, "details": json.dumps(ev["details"])}
+                  "ver": model_version or detector, "details": json.dumps(details)}
         event_id = conn.execute(text(
             """INSERT INTO water.leak_events (network_id, event_key, run_day, detected_at, estimated_start,
                                               status, est_flow_lps, detector, model_version, details)
@@ -176,6 +178,8 @@ def write_events(conn, network_id: int, day, detector: str, events: list[dict], 
                    estimated_start = EXCLUDED.estimated_start, est_flow_lps = EXCLUDED.est_flow_lps,
                    model_version = EXCLUDED.model_version, details = EXCLUDED.details
                RETURNING id"""), params).scalar_one()
+        if refined:
+            continue        # a later day's run refined the candidates: re-running this day keeps them
         conn.execute(text("DELETE FROM water.leak_candidates WHERE event_id = :e"), {"e": event_id})
         for rank, (link_id, prob) in enumerate(ev["candidates"], start=1):
             conn.execute(text("INSERT INTO water.leak_candidates VALUES (:e, :r, :l, :p)"),
@@ -191,6 +195,19 @@ def write_events(conn, network_id: int, day, detector: str, events: list[dict], 
             {"d": day, "t": ev["detected_at"].to_pydatetime(), "flow": ev["est_flow_lps"],
              "c": json.dumps([[l, float(p)] for l, p in ev["candidates"]]), "details": json.dumps(ev["details"]),
              "n": network_id, "k": up["event_key"]})
+
+
+REFINEMENT_KEYS = ("initial_top", "signature_norm_m", "refined_at", "localization", "search_radius_m")
+
+
+def _later_refinement(conn, network_id: int, event_key: str, detected_at: pd.Timestamp) -> dict:
+    """The refinement fields of a stored event that a later alarm refined (empty if none)."""
+    details = conn.execute(text(
+        "SELECT details FROM water.leak_events WHERE network_id = :n AND event_key = :k"),
+        {"n": network_id, "k": event_key}).scalar()
+    if not details or "refined_at" not in details or pd.Timestamp(details["refined_at"]) <= detected_at:
+        return {}
+    return {k: details[k] for k in REFINEMENT_KEYS if k in details}
 
 
 def _refine(conn, network_id: int, event_key: str, update: dict) -> None:
@@ -216,6 +233,9 @@ def _refine(conn, network_id: int, event_key: str, update: dict) -> None:
                      {"e": row.id, "r": rank, "l": link_id, "p": float(prob)})
     details.update({"signature_norm_m": new, "refined_at": update["detected_at"].isoformat(),
                     "localization": update["details"].get("localization")})
+    details.pop("search_radius_m", None)
+    if "search_radius_m" in update["details"]:
+        details["search_radius_m"] = update["details"]["search_radius_m"]
     conn.execute(text("UPDATE water.leak_events SET details = CAST(:d AS jsonb) WHERE id = :e"),
                  {"d": json.dumps(details), "e": row.id})
 

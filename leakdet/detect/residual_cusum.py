@@ -72,6 +72,12 @@ class ResidualCusum:
         Lower bound on the residual spread (m): sensor noise never goes below this.
     suppress_days : int
         After an alarm, the sensor raises no new alarm for this many days.
+    zones : dict, optional
+        Signature zones (:func:`leakdet.detect.zones.signature_zones`): zone -> {sensor:
+        weight}. Each zone runs its own CUSUM on the projection of all loggers' standardised
+        deviations (multivariate detection); without zones only per-logger CUSUMs run.
+    zone_h : float, optional
+        Decision threshold of the zone CUSUMs (default ``h``).
     """
 
     k: float = 1.0
@@ -80,6 +86,10 @@ class ResidualCusum:
     alpha: float = 0.1
     sigma_floor: float = 0.1
     suppress_days: int = 14
+    zones: dict | None = None
+    zone_h: float | None = None
+
+    FREEZE_WEIGHT = 0.3     # loggers weighing at least this in an alarmed zone stop learning
 
     def initial_state(self) -> dict:
         return {"days_seen": 0, "mu": {}, "sigma": {}, "S": {}, "last_zero": {}, "suppressed_until": {}}
@@ -98,6 +108,9 @@ class ResidualCusum:
         deviation = self._deviation(residuals, state, local_hour)
         alarms: list[Alarm] = []
         warm = state["days_seen"] >= self.warmup_days
+        if warm and not learn_only and self.zones:
+            alarms += self._scan_zones(deviation, state)
+        frozen = {s for a in alarms for s, w in self.zones[a.sensor_id].items() if w >= self.FREEZE_WEIGHT}
         for sensor in residuals.columns:
             r = residuals[sensor].to_numpy(dtype=float)
             if np.isnan(r).all():
@@ -109,11 +122,66 @@ class ResidualCusum:
                 if alarm:
                     alarms.append(alarm)
             self._learn(sensor, r, local_hour, mu, sigma, state, residuals.index[-1],
-                        exclude=any(a.sensor_id == sensor for a in alarms))
+                        exclude=sensor in frozen or any(a.sensor_id == sensor for a in alarms))
         for alarm in alarms:
             alarm.signature = self._signature(residuals, deviation, alarm)
+            if np.isnan(alarm.drop_m):          # zone alarm: the largest mean drop among its loggers
+                alarm.drop_m = max(alarm.signature.values(), default=0.0)
         state["days_seen"] += 1
         return alarms, state
+
+    def _scan_zones(self, deviation: pd.DataFrame, state: dict) -> list[Alarm]:
+        """CUSUM per signature zone on the projection of the standardised deviations."""
+        from leakdet.detect.zones import zone_statistics
+
+        sigma = pd.Series({c: max(state["sigma"].get(c) or np.nan, self.sigma_floor) for c in deviation.columns})
+        stats = zone_statistics(deviation / sigma, self.zones)
+        spread = state.setdefault("zone_sigma", {})
+        found = []
+        for zone in stats.columns:
+            y = stats[zone].to_numpy()
+            known = spread.get(zone)
+            if known is not None:
+                # Loggers' errors are correlated (demand and model errors reach them all), so
+                # a zone statistic is standardised by its own spread, measured on earlier days.
+                hit = self._cusum(zone, stats.index, y / max(known, 1e-3), state, self.zone_h or self.h)
+            else:
+                hit = None
+            if not np.isnan(y).all() and hit is None and not self._blocked(zone, state, stats.index[-1]):
+                today = float(np.nanstd(y))
+                spread[zone] = today if known is None else (1 - self.alpha) * known + self.alpha * today
+            if hit:
+                t, start, s = hit
+                found.append(Alarm(zone, t, start, s, float("nan")))
+                for sensor, w in self.zones[zone].items():
+                    if w >= self.FREEZE_WEIGHT:
+                        state.setdefault("frozen_until", {})[sensor] = (t + pd.Timedelta(days=self.suppress_days)
+                                                                        ).isoformat()
+        return found
+
+    @staticmethod
+    def _blocked(key, state, day_end) -> bool:
+        until = state["suppressed_until"].get(key)
+        return bool(until and pd.Timestamp(until) > day_end)
+
+    def _cusum(self, key, times, z, state, h) -> tuple[pd.Timestamp, pd.Timestamp, float] | None:
+        """One-sided CUSUM of ``z`` continuing from the stored state; (detected, start, S) of the first alarm."""
+        s = float(state["S"].get(key, 0.0))
+        last_zero = state["last_zero"].get(key)
+        blocked_until = state["suppressed_until"].get(key)
+        found = None
+        for t, zi in zip(times, z):
+            if np.isnan(zi):
+                continue
+            s = max(0.0, s + zi - self.k)
+            if s == 0.0:
+                last_zero = t.isoformat()
+            if s > h and found is None and (blocked_until is None or t >= pd.Timestamp(blocked_until)):
+                found = (t, pd.Timestamp(last_zero) if last_zero else times[0], s)
+                state["suppressed_until"][key] = (t + pd.Timedelta(days=self.suppress_days)).isoformat()
+                s, last_zero = 0.0, t.isoformat()
+        state["S"][key], state["last_zero"][key] = s, last_zero
+        return found
 
     def _signature(self, residuals: pd.DataFrame, deviation: pd.DataFrame, alarm: Alarm) -> dict:
         """Mean drop of every sensor over [estimated start, detection], at least the last 2 h (data up to t only)."""
@@ -132,31 +200,20 @@ class ResidualCusum:
         return pd.DataFrame(out, index=residuals.index)
 
     def _scan(self, sensor, times, r, expected, sigma, state) -> Alarm | None:
-        s = float(state["S"].get(sensor, 0.0))
-        last_zero = state["last_zero"].get(sensor)
-        blocked_until = state["suppressed_until"].get(sensor)
         expected = np.where(np.isnan(expected), np.nanmean(expected), expected)
         z = (expected - r) / max(sigma, self.sigma_floor)
-        found = None
-        for t, zi in zip(times, z):
-            if np.isnan(zi):
-                continue
-            s = max(0.0, s + zi - self.k)
-            if s == 0.0:
-                last_zero = t.isoformat()
-            if s > self.h and found is None and (blocked_until is None or t >= pd.Timestamp(blocked_until)):
-                start = pd.Timestamp(last_zero) if last_zero else times[0]
-                window = (times >= start) & (times <= t)
-                drop = float(np.nanmean((expected - r)[window])) if window.any() else float("nan")
-                found = Alarm(sensor, t, start, s, drop)
-                state["suppressed_until"][sensor] = (t + pd.Timedelta(days=self.suppress_days)).isoformat()
-                s, last_zero = 0.0, t.isoformat()
-        state["S"][sensor], state["last_zero"][sensor] = s, last_zero
-        return found
+        hit = self._cusum(sensor, times, z, state, self.h)
+        if hit is None:
+            return None
+        t, start, s = hit
+        window = (times >= start) & (times <= t)
+        drop = float(np.nanmean((expected - r)[window])) if window.any() else float("nan")
+        return Alarm(sensor, t, start, s, drop)
 
     def _learn(self, sensor, r, hour, mu, sigma, state, day_end, exclude: bool) -> None:
         until = state["suppressed_until"].get(sensor)
-        if exclude or (until and pd.Timestamp(until) > day_end):
+        frozen = state.get("frozen_until", {}).get(sensor)
+        if exclude or (until and pd.Timestamp(until) > day_end) or (frozen and pd.Timestamp(frozen) > day_end):
             # Do not learn a leak into the baseline while the sensor is under an open alarm.
             return
         # Spread is measured against the baseline as it was before today (an honest,

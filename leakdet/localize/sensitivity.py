@@ -100,14 +100,19 @@ def sensitivity_matrix(wn: wntr.network.WaterNetworkModel, sensor_nodes: dict[st
     return pd.DataFrame(drops, index=list(sensor_nodes), columns=candidates)
 
 
-def cached_sensitivity(inp_text: str, wn: wntr.network.WaterNetworkModel, sensor_nodes: dict[str, str],
+def cached_sensitivity(inp_text: str, load_model, sensor_nodes: dict[str, str],
                        cache_dir: Path, demand_compensated: bool = False) -> pd.DataFrame:
+    """:func:`sensitivity_matrix`, computed once per model text, logger set and compensation.
+
+    ``load_model`` is called (no arguments) for a fresh WNTR model only when the matrix is
+    not cached yet: loading a big model costs more than reading the cache.
+    """
     key = hashlib.sha256((inp_text + repr(sorted(sensor_nodes.items())) + str(demand_compensated)).encode()
                          ).hexdigest()[:16]
     path = cache_dir / f"sensitivity_{key}.parquet"
     if path.exists():
         return pd.read_parquet(path)
-    matrix = sensitivity_matrix(wn, sensor_nodes, demand_compensated=demand_compensated)
+    matrix = sensitivity_matrix(load_model(), sensor_nodes, demand_compensated=demand_compensated)
     cache_dir.mkdir(parents=True, exist_ok=True)
     matrix.to_parquet(path)
     return matrix

@@ -114,14 +114,14 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
     from leakdet.localize.nearest_pipes import network_points
 
     day = as_day(day)
-    detector = detector or ResidualCusum()
     frame = pd.read_parquet(residuals_path)
     residuals = frame.filter(like="res:").rename(columns=lambda c: c[4:])
     with get_engine().connect() as conn:
         stored = fetch_network(conn, network)
-        state = _load_state(conn, stored.id, day, detector)
         sensor_xy, pipes_xy = network_points(conn, stored.id)
         sensors = load_sensors(conn, network)
+        detector = detector or detector_for(network, stored, sensors, "inflow_m3s" in frame)
+        state = _load_state(conn, stored.id, day, detector)
     alarms, new_state = detector.step_day(residuals, state)
     inflow = frame["inflow_m3s"] if "inflow_m3s" in frame else None
     # The daily run scales demand to metered consumption exactly when the inflow is metered.
@@ -153,6 +153,28 @@ def store_detector_state(conn, network_id: int, day: date, state: dict) -> None:
         {"n": network_id, "d": DETECTOR, "day": day, "s": json.dumps(state)})
 
 
+def _sensitivity(network: str, stored, sensors: pd.DataFrame, demand_compensated: bool) -> pd.DataFrame | None:
+    """The network's sensitivity matrix for its pressure loggers on nodes (cached), or None with
+    fewer than 3 loggers."""
+    from leakdet.localize.sensitivity import cached_sensitivity
+
+    loggers = sensors[(sensors["kind"] == "pressure") & (sensors["element_type"] == "node")]
+    if len(loggers) < 3:
+        return None
+    return cached_sensitivity(stored.inp_text, stored.load, dict(zip(loggers["sensor_id"], loggers["element_id"])),
+                              get_settings().work_dir / "leakdet" / network, demand_compensated)
+
+
+def detector_for(network: str, stored, sensors: pd.DataFrame, demand_compensated: bool) -> ResidualCusum:
+    """The detector with the network's signature zones (multivariate CUSUM) when it has enough loggers."""
+    from leakdet.detect.zones import cached_zones
+
+    matrix = _sensitivity(network, stored, sensors, demand_compensated)
+    if matrix is None:
+        return ResidualCusum()
+    return ResidualCusum(zones=cached_zones(matrix, get_settings().work_dir / "leakdet" / network))
+
+
 @dataclass
 class Localizers:
     """The localizer whose candidates an event reports, the classical one kept beside it for
@@ -168,14 +190,11 @@ def _localizers(network: str, stored, sensors: pd.DataFrame, demand_compensated:
     train``), with the sensitivity-correlation localizer beside it; else correlation alone."""
     from leakdet.localize.correlation import CorrelationLocalizer
     from leakdet.localize.registry import latest_version, load_localizer
-    from leakdet.localize.sensitivity import cached_sensitivity
 
-    wn = stored.load()
-    loggers = sensors[(sensors["kind"] == "pressure") & sensors["element_id"].isin(wn.junction_name_list)]
-    if len(loggers) < 3:
+    matrix = _sensitivity(network, stored, sensors, demand_compensated)
+    if matrix is None:
         return None
-    matrix = cached_sensitivity(stored.inp_text, wn, dict(zip(loggers["sensor_id"], loggers["element_id"])),
-                                get_settings().work_dir / "leakdet" / network, demand_compensated)
+    wn = stored.load()
     ends = {name: (p.start_node_name, p.end_node_name) for name, p in wn.pipes()}
     classical = CorrelationLocalizer().fit(matrix, ends)
     with get_engine().connect() as conn:
