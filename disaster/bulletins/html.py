@@ -114,7 +114,7 @@ def render_bulletin(message: Message, cfg: CapConfig, out: str | Path, cap_link:
         sender_name=cfg.sender_name, contact=cfg.contact)
     fmap = _map(message, assets or [])
     fmap.get_root().html.add_child(Element(content), name="bulletin", index=0)
-    fmap.get_root().title = html_lib.escape(headline["en"])
+    fmap.get_root().title = html_lib.escape(xml_safe(headline["en"]))
     _stable_ids(fmap.get_root())
     return save_offline(fmap, out)
 

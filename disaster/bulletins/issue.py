@@ -25,6 +25,7 @@ from disaster.bulletins.cap import CAP_NS, build_alert
 from disaster.bulletins.config import CapConfig
 from disaster.bulletins.html import render_bulletin
 from disaster.bulletins.situations import LOCAL_TZ, AreaRisk, Message, PastMessage, plan_messages, reference_list
+from disaster.bulletins.text import xml_safe
 from disaster.errors import DisasterError
 from platform_core.db import get_engine
 
@@ -67,8 +68,10 @@ def _area_risks(conn: Connection, t: pd.Timestamp, area_level: str) -> list[Area
     if all(r.level is None for r in rows):
         raise NoRiskScoresError(f"no risk scores for the hour ending {t.tz_convert(LOCAL_TZ):%Y-%m-%d %H:%M} BNT: "
                             "run `disaster risk run` for it first")
-    return [AreaRisk(r.id, r.code, r.name, r.district,
-                     r.parent_code or area_code("district", r.district, r.district), r.level, r.drivers or "",
+    # Names and reasons are data: cleaned of characters XML cannot carry once, here, for every output.
+    return [AreaRisk(r.id, xml_safe(r.code), xml_safe(r.name), xml_safe(r.district),
+                     xml_safe(r.parent_code or area_code("district", r.district, r.district)), r.level,
+                     xml_safe(r.drivers),
                      r.rain_1h_mm, r.rain_3h_mm, r.rain_24h_mm, r.is_approximation, wkb.loads(bytes(r.wkb)))
             for r in rows]
 
