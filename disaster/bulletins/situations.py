@@ -16,6 +16,7 @@ This module decides only; it reads and writes nothing.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -86,7 +87,9 @@ class Message:
 
 def group_key(area: AreaRisk) -> str:
     """The situation's region key of an area, e.g. ``flood:brunei-muara``."""
-    return f"flood:{slug(area.district or area.name)}"
+    region = area.district or area.name
+    # A name with no Latin letters or digits (e.g. in Jawi) has an empty slug: key it by a digest instead.
+    return f"flood:{slug(region) or 'region-' + hashlib.sha1(region.encode()).hexdigest()[:10]}"
 
 
 def cap_time(ts: pd.Timestamp) -> str:
