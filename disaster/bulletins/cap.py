@@ -13,7 +13,6 @@ from lxml import etree
 
 from disaster.bulletins import wording
 from disaster.bulletins.config import CapConfig
-from disaster.bulletins.polygons import cap_polygons
 from disaster.bulletins.situations import AreaRisk, Message, cap_time, reference_list
 from disaster.bulletins.text import xml_safe
 from disaster.risk.levels import LEVELS
@@ -77,7 +76,7 @@ def _info(alert, cfg: CapConfig, message: Message, lang: str, level: str, areas:
     for area in areas:
         node = _add(info, "area")
         _add(node, "areaDesc", area.name)
-        for polygon in cap_polygons(area.geom):
+        for polygon in area.polygons:
             _add(node, "polygon", polygon)
         for value_name, value in ((_geocode_name(area), area.code), ("BN-DISTRICT", area.district_code)):
             if value and not (value_name == "BN-DISTRICT" and value == area.code):

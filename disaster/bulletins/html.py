@@ -17,7 +17,7 @@ from jinja2 import Environment
 
 from disaster.bulletins import wording
 from disaster.bulletins.config import CapConfig
-from disaster.bulletins.polygons import cap_polygons, parse_cap_polygon
+from disaster.bulletins.polygons import parse_cap_polygon
 from disaster.bulletins.situations import LOCAL_TZ, Message
 from disaster.bulletins.text import xml_safe
 from disaster.report.risk_map import COLOURS
@@ -137,7 +137,7 @@ def _stable_ids(root) -> None:
 def _map(message: Message, assets: list[dict]) -> OfflineMap:
     features = []
     for area in message.areas:
-        for ring in cap_polygons(area.geom):
+        for ring in area.polygons:
             features.append({"type": "Feature", "geometry": parse_cap_polygon(ring).__geo_interface__,
                              "properties": {"name": html_lib.escape(xml_safe(area.name)), "level": area.level}})
     fmap = OfflineMap(location=[4.6, 114.7], zoom_start=9, height="420px")

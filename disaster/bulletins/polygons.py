@@ -8,6 +8,8 @@ warning must not leave anyone out.
 """
 from __future__ import annotations
 
+import numpy as np
+import shapely
 from shapely import make_valid
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
@@ -18,11 +20,13 @@ DECIMALS = 5
 
 
 def _rounded_ring(poly: Polygon) -> Polygon:
-    coords = [(round(x, DECIMALS), round(y, DECIMALS)) for x, y in poly.exterior.coords]
-    deduped = [c for i, c in enumerate(coords) if i == 0 or c != coords[i - 1]]
-    if deduped[0] != deduped[-1]:
-        deduped.append(deduped[0])
-    return Polygon(deduped) if len(deduped) >= 4 else Polygon()
+    xy = np.round(shapely.get_coordinates(poly.exterior), DECIMALS)
+    if len(xy) == 0:
+        return Polygon()
+    xy = xy[np.r_[True, np.any(np.diff(xy, axis=0) != 0, axis=1)]]     # rounding can merge neighbours
+    if not np.array_equal(xy[0], xy[-1]):
+        xy = np.vstack([xy, xy[:1]])
+    return Polygon(xy) if len(xy) >= 4 else Polygon()
 
 
 def simplified_ring(part: Polygon, max_vertices: int = MAX_VERTICES) -> Polygon:
@@ -42,8 +46,10 @@ def simplified_ring(part: Polygon, max_vertices: int = MAX_VERTICES) -> Polygon:
         simplification works (degenerate input).
     """
     shell = Polygon(part.exterior)
-    tolerance = 1e-5
     candidate = _rounded_ring(shell)
+    # Start from a tolerance of 1/5000 of the part's extent (a few metres for a mukim) and double it.
+    minx, miny, maxx, maxy = shell.bounds
+    tolerance = max(maxx - minx, maxy - miny, 1e-5) / 5000
     while len(candidate.exterior.coords) > max_vertices or not candidate.is_valid or candidate.is_empty:
         if tolerance > 1.0:
             return _rounded_ring(shell.minimum_rotated_rectangle)

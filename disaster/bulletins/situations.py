@@ -17,11 +17,13 @@ This module decides only; it reads and writes nothing.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import pandas as pd
 
 from disaster.areas.store import slug
+from disaster.bulletins.polygons import cap_polygons
 from disaster.bulletins.wording import WARNING_LEVELS
 from disaster.risk.levels import LEVELS
 
@@ -44,6 +46,11 @@ class AreaRisk:
     rain_24h_mm: float | None = None
     is_approximation: bool = False
     geom: object = None             # shapely geometry, EPSG:4326
+
+    @cached_property
+    def polygons(self) -> list[str]:
+        """The CAP polygons of the area (computed once: the CAP file and both maps use them)."""
+        return cap_polygons(self.geom)
 
 
 @dataclass(frozen=True)
@@ -172,7 +179,7 @@ def _with_level(area: AreaRisk | None, area_id: int, level: str) -> AreaRisk:
         return AreaRisk(area_id, f"area:{area_id}", f"area {area_id}", "", "", level)
     if area.level == level:
         return area
-    return AreaRisk(**{**area.__dict__, "level": level})
+    return replace(area, level=level)
 
 
 def _region_name(members, key: str) -> str:
