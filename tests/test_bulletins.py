@@ -106,7 +106,8 @@ def _water_network(area_id: int) -> None:
             event = conn.execute(text(
                 """INSERT INTO water.leak_events (network_id, event_key, run_day, detected_at, status, est_flow_lps,
                                                   detector) VALUES (:n, :k, '2025-05-31', '2025-05-31 20:00+00', :s,
-                                                  4.2, 'test') RETURNING id"""), {"n": net, "k": key, "s": status}).scalar()
+                                                  4.2, 'test') RETURNING id"""),
+                {"n": net, "k": key, "s": status}).scalar()
             conn.execute(text("INSERT INTO water.leak_candidates VALUES (:e, 1, 'P1', 0.8)"), {"e": event})
 
 
@@ -184,7 +185,8 @@ def test_severity_mapping_and_bilingual_info_blocks(storm):
                         for k in ("severity", "urgency", "certainty", "responseType"))
             assert got == expect[level]
             assert info.findtext("cap:web", namespaces=NS) == Path(row.html_path).name
-            assert info.find("cap:area/cap:geocode[cap:valueName='BN-MUKIM']/cap:value", NS).text.endswith(":mukim-kianggeh")
+            mukim = info.find("cap:area/cap:geocode[cap:valueName='BN-MUKIM']/cap:value", NS)
+            assert mukim.text.endswith(":mukim-kianggeh")
             assert info.find("cap:area/cap:geocode[cap:valueName='BN-DISTRICT']/cap:value", NS).text == \
                 "district:brunei-muara:brunei-muara"
             assert (info.findtext("cap:expires", namespaces=NS) is None) == (row.msg_type == "Cancel")

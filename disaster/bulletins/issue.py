@@ -216,8 +216,8 @@ def _store(conn: Connection, message: Message, cfg: CapConfig, xml: bytes, sha: 
          "msg_type": message.msg_type, "status": cfg.status, "references": reference_list(message.references) or None,
          "group_key": message.group_key, "situation_id": message.situation_id, "level": message.level,
          "area_levels": json.dumps({str(k): v for k, v in message.area_levels.items()}),
-         "area_ids": list(message.area_levels), "expires": message.expires.to_pydatetime() if message.expires is not None
-         else None, "cap_path": str(cap_path), "html_path": str(html_path), "utility_html_path": str(utility_path),
+         "area_ids": list(message.area_levels),
+         "expires": message.expires.to_pydatetime() if message.expires is not None else None, "cap_path": str(cap_path), "html_path": str(html_path), "utility_html_path": str(utility_path),
          "sha": sha, "xml_text": xml.decode("utf-8")})
 
 
