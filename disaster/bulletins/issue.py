@@ -146,31 +146,38 @@ def issue_hour(at, out_dir: str | Path, area_level: str = "mukim", engine: Engin
             "FROM hazard.bulletins WHERE sent = :t"), {"t": t.to_pydatetime()}).all()}
         later = {r.group_key for r in conn.execute(text(
             "SELECT DISTINCT group_key FROM hazard.bulletins WHERE sent > :t"), {"t": t.to_pydatetime()}).all()}
-        files, summary = [], []
+        # Build and check everything first, so a refusal leaves files and rows as they were.
         planned = {m.group_key for m in messages}
-        for gone in sorted(set(stored) - planned):
+        dropped = sorted(set(stored) - planned)
+        for gone in dropped:
             _refuse_if_referenced(gone, later, t, "no longer needs its message")
-            conn.execute(text("DELETE FROM hazard.bulletins WHERE group_key = :g AND sent = :t"),
-                         {"g": gone, "t": t.to_pydatetime()})
-            _remove_files(stored[gone])
+        built = []
         for message in messages:
             stem = _file_stem(message)
-            cap_file, html_file, utility_file = f"{stem}.xml", f"{stem}.html", f"{stem}-utility.html"
-            xml = build_alert(message, cfg, cfg.link(html_file))
+            xml = build_alert(message, cfg, cfg.link(f"{stem}.html"))
             sha = hashlib.sha256(xml).hexdigest()
             previous = stored.get(message.group_key)
             if previous is None:
                 _refuse_if_referenced(message.group_key, later, t, "would get a new message")
             elif previous.xml_sha256 != sha:
                 _refuse_if_referenced(message.group_key, later, t, "would change its message")
-                if previous.cap_path != str(out / cap_file):
-                    _remove_files(previous)
-            _write(out / cap_file, xml)
-            render_bulletin(message, cfg, out / html_file, cfg.link(cap_file))
+            built.append((message, stem, xml, sha))
+        for gone in dropped:
+            conn.execute(text("DELETE FROM hazard.bulletins WHERE group_key = :g AND sent = :t"),
+                         {"g": gone, "t": t.to_pydatetime()})
+            _remove_files(stored[gone])
+        files, summary = [], []
+        for message, stem, xml, sha in built:
+            cap, page, utility = out / f"{stem}.xml", out / f"{stem}.html", out / f"{stem}-utility.html"
+            previous = stored.get(message.group_key)
+            if previous is not None and previous.cap_path != str(cap):
+                _remove_files(previous)          # the message changed type: its old files go
+            _write(cap, xml)
+            render_bulletin(message, cfg, page, cfg.link(cap.name))
             assets = _assets(conn, t, [a.area_id for a in message.areas]) if message.msg_type != "Cancel" else []
-            render_bulletin(message, cfg, out / utility_file, cfg.link(cap_file), assets=assets)
-            _store(conn, message, cfg, xml, sha, out / cap_file, out / html_file, out / utility_file)
-            files += [str(out / cap_file), str(out / html_file), str(out / utility_file)]
+            render_bulletin(message, cfg, utility, cfg.link(cap.name), assets=assets)
+            _store(conn, message, cfg, xml, sha, cap, page, utility)
+            files += [str(cap), str(page), str(utility)]
             summary.append({"identifier": message.identifier, "msg_type": message.msg_type,
                             "level": message.level, "region": message.region, "areas": len(message.areas),
                             "assets_at_risk": len(assets)})

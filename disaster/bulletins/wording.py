@@ -85,6 +85,12 @@ APPROXIMATE = {"en": "Area outlines are approximate (built from public centroids
                "ms": "Sempadan kawasan adalah anggaran (dibina daripada titik tengah awam, bukan sempadan rasmi)."}
 
 
+RAIN_SPANS = {"en": {1: "in the last hour", 3: "in 3 h", 24: "in 24 h"},
+              "ms": {1: "dalam sejam terakhir", 3: "dalam 3 jam", 24: "dalam 24 jam"}}
+HEAVY_RAIN = {"en": "Heavy rain", "ms": "Hujan lebat"}
+NO_RAIN = {"en": "No significant rain", "ms": "Tiada hujan ketara"}
+
+
 def rain_words(lang: str, rain_1h: float | None, rain_3h: float | None, rain_24h: float | None) -> str:
     """The observed rain of an area in a short phrase, e.g. "Hujan lebat: 110 mm dalam 3 jam".
 
@@ -92,17 +98,12 @@ def rain_words(lang: str, rain_1h: float | None, rain_3h: float | None, rain_24h
     ----------
     lang : {"en", "ms"}
     rain_1h, rain_3h, rain_24h : float or None
-        Areal rainfall accumulations in mm.
+        Areal rainfall accumulations in mm; amounts under 1 mm are left out.
+
+    Returns
+    -------
+    str
     """
-    parts = []
-    for mm, hours in ((rain_1h, 1), (rain_3h, 3), (rain_24h, 24)):
-        if mm is None or mm < 1:
-            continue
-        if lang == "ms":
-            parts.append(f"{mm:.0f} mm dalam {'sejam lalu' if hours == 1 else f'{hours} jam'}".replace(
-                "dalam sejam lalu", "sejam lalu"))
-        else:
-            parts.append(f"{mm:.0f} mm in {'the last hour' if hours == 1 else f'{hours} h'}")
-    if not parts:
-        return "Tiada hujan ketara" if lang == "ms" else "No significant rain"
-    return ("Hujan lebat: " if lang == "ms" else "Heavy rain: ") + ", ".join(parts)
+    parts = [f"{mm:.0f} mm {RAIN_SPANS[lang][hours]}"
+             for mm, hours in ((rain_1h, 1), (rain_3h, 3), (rain_24h, 24)) if mm is not None and mm >= 1]
+    return f"{HEAVY_RAIN[lang]}: {', '.join(parts)}" if parts else NO_RAIN[lang]
