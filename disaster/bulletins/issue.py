@@ -76,10 +76,15 @@ def _area_risks(conn: Connection, t: pd.Timestamp, area_level: str) -> list[Area
             for r in rows]
 
 
-def _history(conn: Connection, where: str, params: dict) -> list[PastMessage]:
+def _history(conn: Connection, t: pd.Timestamp) -> list[PastMessage]:
+    """The messages before ``t`` of each region's latest situation (all that planning needs), oldest first."""
     rows = conn.execute(text(
-        f"""SELECT identifier, sender, sent, msg_type, group_key, situation_id, area_levels, expires
-            FROM hazard.bulletins WHERE {where} ORDER BY sent, id"""), params).all()
+        """WITH latest AS (
+               SELECT DISTINCT ON (group_key) group_key, situation_id FROM hazard.bulletins
+               WHERE sent < :t ORDER BY group_key, sent DESC)
+           SELECT b.identifier, b.sender, b.sent, b.msg_type, b.group_key, b.situation_id, b.area_levels, b.expires
+           FROM hazard.bulletins b JOIN latest USING (group_key, situation_id)
+           WHERE b.sent < :t ORDER BY b.sent, b.id"""), {"t": t.to_pydatetime()}).all()
     return [PastMessage(r.identifier, r.sender, pd.Timestamp(r.sent), r.msg_type, r.group_key, r.situation_id,
                         {int(k): v for k, v in r.area_levels.items()},
                         pd.Timestamp(r.expires) if r.expires is not None else None) for r in rows]
@@ -139,7 +144,7 @@ def issue_hour(at, out_dir: str | Path, area_level: str = "mukim", engine: Engin
     with engine.begin() as conn:
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
         areas = _area_risks(conn, t, area_level)
-        history = _history(conn, "sent < :t", {"t": t.to_pydatetime()})
+        history = _history(conn, t)
         messages = plan_messages(areas, history, t, cfg.oid, cfg.expires_hours)
         stored = {r.group_key: r for r in conn.execute(text(
             "SELECT group_key, identifier, msg_type, xml_sha256, cap_path, html_path, utility_html_path "
