@@ -62,15 +62,13 @@ RETURNS TABLE (
     risk_ts      timestamptz,
     drivers      text
 ) LANGUAGE sql STABLE AS $$
-    WITH latest AS (
-        SELECT DISTINCT ON (r.area_id) r.area_id, r.level, r.ts, r.drivers
-        FROM hazard.risk_scores r
-        WHERE r.ts <= at_time
-        ORDER BY r.area_id, r.ts DESC
-    ), hot AS (
+    WITH hot AS (
+        -- Each area's latest score at or before at_time: one index probe per area on the primary key.
         SELECT a.id, a.level AS area_level, a.code, a.name, a.district, a.geom,
                l.level AS risk_level, l.ts, l.drivers
-        FROM latest l JOIN hazard.admin_areas a ON a.id = l.area_id
+        FROM hazard.admin_areas a
+        CROSS JOIN LATERAL (SELECT r.level, r.ts, r.drivers FROM hazard.risk_scores r
+                            WHERE r.area_id = a.id AND r.ts <= at_time ORDER BY r.ts DESC LIMIT 1) l
         WHERE l.level IN ('orange', 'red')
     ), assets AS (
         SELECT n.node_type::text AS asset_kind, n.network_id, n.node_id AS asset_id,
