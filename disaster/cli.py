@@ -5,6 +5,7 @@ import json
 from functools import partial
 from pathlib import Path
 
+import pandas as pd
 import typer
 from rich.console import Console
 
@@ -17,9 +18,11 @@ app = typer.Typer(help="Rain and flood feeds, area risk, maps.", no_args_is_help
 areas_app = typer.Typer(help="Administrative areas.", no_args_is_help=True)
 feeds_app = typer.Typer(help="Rain and river feeds.", no_args_is_help=True)
 risk_app = typer.Typer(help="Risk scores and maps.", no_args_is_help=True)
+bulletins_app = typer.Typer(help="CAP 1.2 bulletins, HTML bulletins and their Atom feed.", no_args_is_help=True)
 app.add_typer(areas_app, name="areas")
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(risk_app, name="risk")
+app.add_typer(bulletins_app, name="bulletins")
 console, err = Console(), Console(stderr=True)
 
 
@@ -75,6 +78,22 @@ def risk_run(start: str = typer.Option(..., help="Local start (exclusive hour en
 def risk_map(at: str = typer.Option(..., help="Hour end, local time"), out: Path = typer.Option(..., "--out")):
     """Render the offline risk map for one hour."""
     console.print(pipeline.render_risk_map(at, out))
+
+
+@bulletins_app.command("issue")
+@one_line_errors()
+def bulletins_issue(at: str = typer.Option(..., help="Hour end, local time"),
+                    out: Path = typer.Option(..., "--out", help="Directory for CAP, HTML and bulletins.atom"),
+                    through: str = typer.Option(None, help="Also issue every later hour up to this one, in order"),
+                    area_level: str = typer.Option("mukim", help="Areas a bulletin lists: mukim | kampong | district")):
+    """Issue the bulletins for an hour (Alert/Update/Cancel per district); idempotent for the same hour."""
+    if through is None:
+        result = pipeline.issue_bulletins(at, out, area_level)
+        show({k: result[k] for k in ("hour", "alerts", "updates", "cancels", "messages", "files", "feed")})
+    else:
+        from disaster.bulletins.issue import hour_end
+
+        show(pipeline.issue_bulletins_through(hour_end(at) - pd.Timedelta(hours=1), through, out, area_level))
 
 
 if __name__ == "__main__":

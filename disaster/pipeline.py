@@ -46,3 +46,38 @@ def render_risk_map(at, out: str | Path) -> str:
     from disaster.report.risk_map import render_risk_map as render
 
     return str(render(at, out))
+
+
+def issue_bulletins(at, out_dir: str | Path | None = None, area_level: str = "mukim") -> dict:
+    """Issue the CAP bulletins, HTML bulletins and Atom feed for the hour ending at ``at``.
+
+    ``out_dir`` defaults to ``<BNW_REPORTS_DIR>/bulletins``. Idempotent for the same hour.
+    """
+    from disaster.bulletins.issue import issue_hour
+    from platform_core.settings import get_settings
+
+    return issue_hour(at, out_dir or get_settings().reports_dir / "bulletins", area_level)
+
+
+def issue_bulletins_through(start, end, out_dir: str | Path | None = None, area_level: str = "mukim") -> dict:
+    """Issue bulletins for every hour ending in (start, end], in order (a storm replayed in batch).
+
+    Hours without risk scores are skipped. Returns the totals, each message issued and the feed path.
+    """
+    from disaster.bulletins.issue import BulletinError, NoRiskScoresError, hour_end
+
+    first, last = hour_end(start), hour_end(end)
+    if last <= first:
+        raise BulletinError(f"--through {end!r} must be after --at {start!r}")
+    totals = {"hours": 0, "alerts": 0, "updates": 0, "cancels": 0, "messages": [], "feed": None}
+    for hour in pd.date_range(first + pd.Timedelta(hours=1), last, freq="1h"):
+        try:
+            result = issue_bulletins(hour, out_dir, area_level)
+        except NoRiskScoresError:
+            continue
+        totals["hours"] += 1
+        for key in ("alerts", "updates", "cancels"):
+            totals[key] += result[key]
+        totals["messages"] += [{"hour": result["hour"], **m} for m in result["messages"]]
+        totals["feed"] = result["feed"]
+    return totals

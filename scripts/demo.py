@@ -165,7 +165,14 @@ def storm() -> list[Path]:
     out = get_settings().reports_dir / "risk" / f"risk_{peak.tz_convert('Asia/Brunei'):%Y%m%dT%H%M}.html"
     path = dp.render_risk_map(peak, out)
     console.print(f"({time.perf_counter() - t:.1f} s)")
-    return [Path(path)]
+    t = step("6. CAP 1.2 bulletins: Alert, Updates, then Cancel once the storm has passed")
+    # Levels fall only after the hold-down, so score some dry hours after the storm.
+    after = end + pd.Timedelta(hours=12)
+    dp.score_hours(end, after)
+    bulletins = dp.issue_bulletins_through(start, after)
+    console.print({k: bulletins[k] for k in ("hours", "alerts", "updates", "cancels", "feed")})
+    console.print(f"({time.perf_counter() - t:.1f} s)")
+    return [Path(path), Path(bulletins["feed"])]
 
 
 def main() -> None:
