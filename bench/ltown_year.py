@@ -55,6 +55,8 @@ def main() -> None:
     ap.add_argument("--train-days", type=int, default=0,
                     help="run `leakdet train` on the first N days (leaks of the schedule blanked as known), "
                          "then detect on the rest")
+    ap.add_argument("--leak-free", action="store_true",
+                    help="simulate the year without any leak: every event is a false alarm (documents the FA rate)")
     args = ap.parse_args()
     inp, yalm = SHARED / "L-TOWN.inp", SHARED / "ltown-2018-leaks.yalm"
     if not inp.exists():
@@ -76,7 +78,12 @@ def main() -> None:
         import_network(inp, NETWORK, Georeference(origin=(4.90, 114.93), anchor="centre"))
         import_sensor_map(sensor_map(yalm, work / "sensors.csv"), NETWORK)
         t = time.perf_counter()
-        sim = simulate_stored_network(NETWORK, start.isoformat(), end.isoformat(), work / "scada", yalm, seed=args.seed)
+        schedule = yalm
+        if args.leak_free:
+            schedule = work / "no-leaks.csv"
+            schedule.write_text("link_id,start,end,diameter_m,type,peak\n")
+        sim = simulate_stored_network(NETWORK, start.isoformat(), end.isoformat(), work / "scada", schedule,
+                                      seed=args.seed)
         timings["simulate_truth_s"] = time.perf_counter() - t
         t = time.perf_counter()
         for f in sorted((work / "scada").glob("scada_*.csv")):
@@ -88,7 +95,8 @@ def main() -> None:
             from leakdet.pipeline.train import train
 
             t = time.perf_counter()
-            trained = train(NETWORK, start.date(), (detect_from - pd.Timedelta(days=1)).date(), known_leaks=yalm)
+            trained = train(NETWORK, start.date(), (detect_from - pd.Timedelta(days=1)).date(),
+                            known_leaks=schedule)
             timings["train_s"] = time.perf_counter() - t
             print(json.dumps(trained, default=str))
         t = time.perf_counter()
@@ -107,7 +115,7 @@ def main() -> None:
         for r in active.itertuples())
     body = f"""## Leak engine on a synthetic L-Town year (`bench/ltown_year.py`, run "{args.label}")
 
-{args.days} days from 2018-01-01, BattLeDIM 2018 leak schedule ({len(active)} leaks starting in the period),
+{args.days} days from 2018-01-01, {"NO leaks (false-alarm run)" if args.leak_free else f"BattLeDIM 2018 leak schedule ({len(active)} leaks starting in the period)"},
 seed {args.seed}; true network perturbed from the nominal model (see the script's docstring).
 Engine: {ENGINE}{LEARNED if args.train_days else ''}.
 
