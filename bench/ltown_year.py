@@ -104,6 +104,7 @@ def main() -> None:
         timings["detect_s"] = time.perf_counter() - t
         failed = [d for d in days if "error" in d]
         result = evaluate_network(NETWORK, work / "scada", start=detect_from.tz_localize("Asia/Brunei"))
+        final = evaluate_network(NETWORK, work / "scada", start=detect_from.tz_localize("Asia/Brunei"), latest=True)
     active = result.per_leak[pd.to_datetime(result.per_leak["start_utc"]) < end.tz_localize("Asia/Brunei")]
     (work / "evaluation.json").write_text(json.dumps({"summary": result.summary, "timings": timings}, indent=2,
                                                      default=str))
@@ -125,6 +126,7 @@ Engine: {ENGINE}{LEARNED if args.train_days else ''}.
 | false alarms | {s['FP']} ({s['FP'] / months:.1f} per month) | ≤ 1 per month |
 | repeat detections | {s['repeats']} | |
 | median localization error (network distance, TPs) | {s['median_distance_m'] if s['median_distance_m'] is None else f"{s['median_distance_m']:.0f} m"} | ≤ 100 m |
+| ... scoring each event's final rank-1 pipe (after re-localization) | {final.summary['TP']} TP, median {final.summary['median_distance_m'] if final.summary['median_distance_m'] is None else f"{final.summary['median_distance_m']:.0f} m"}, {final.summary['score_pct_of_perfect']} % of perfect | |
 | median delay, abrupt | {s['median_delay_days_abrupt'] if s['median_delay_days_abrupt'] is None else f"{s['median_delay_days_abrupt']:.1f} d"} | ≤ 1 d |
 | median delay, incipient | {s['median_delay_days_incipient'] if s['median_delay_days_incipient'] is None else f"{s['median_delay_days_incipient']:.1f} d"} | ≤ 7 d |
 | BattLeDIM score | €{s['score_eur']:,.0f} of €{s['perfect_eur']:,.0f} perfect ({s['score_pct_of_perfect']} %) | |

@@ -133,3 +133,18 @@ def test_update_with_stronger_signature_refines_candidates(db_url, tmp_path):
         n_updates = conn.execute(text("SELECT count(*) FROM water.leak_event_updates u JOIN water.leak_events e "
                                       "ON e.id = u.event_id WHERE e.network_id = :n"), {"n": nid}).scalar_one()
     assert n_updates == 2
+
+
+def test_open_event_is_relocalized_from_accumulated_night_signatures(leaky):
+    with get_engine().connect() as conn:
+        details = conn.execute(text(
+            """SELECT e.details FROM water.leak_events e JOIN water.networks n ON n.id = e.network_id
+               WHERE n.name = 'net1-leaky'""")).scalar_one()
+        top = conn.execute(text(
+            """SELECT c.link_id FROM water.leak_candidates c JOIN water.leak_events e ON e.id = c.event_id
+               JOIN water.networks n ON n.id = e.network_id WHERE n.name = 'net1-leaky' AND c.rank = 1""")).scalar_one()
+    # Detected on day 9; the run of day 10 re-localized it from the nights of days 9 and 10.
+    assert details["relocalized_on"] == "2024-05-10" and details["evidence_nights"] == 2
+    assert details["night_signature_m"]["P-22"] > 0.1     # the 20 L/s leak on one of the two nights
+    assert "initial_top" in details and top in {"21", "22", "111", "121", "122"}
+    assert leaky[-1]["relocalized"] == 1

@@ -189,6 +189,14 @@ class ResidualCusum:
         window = deviation.loc[first:alarm.detected_at]
         return {k: round(float(v), 4) for k, v in window.mean().items() if np.isfinite(v)}
 
+    def night_deviation(self, residuals: pd.DataFrame, state: dict, hours=(1, 2, 3, 4)) -> pd.Series:
+        """Mean deviation (m, expected minus observed) per logger over the night's local ``hours``,
+        against the baseline in ``state`` (as before the day)."""
+        local = residuals.index.tz_convert("Asia/Brunei")
+        local_hour = (local.day_of_week * 24 + local.hour).to_numpy()
+        deviation = self._deviation(residuals, state, local_hour)
+        return deviation[np.isin(local.hour, hours)].mean()
+
     @staticmethod
     def _deviation(residuals: pd.DataFrame, state: dict, local_hour: np.ndarray) -> pd.DataFrame:
         """Expected minus observed residual (m) for every sensor, from the baseline before today."""

@@ -29,14 +29,20 @@ def _utc(ts) -> pd.Timestamp:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
-def evaluate_network(network: str, truth_dir: str | Path, start=None, end=None) -> Evaluation:
-    """Evaluate the top candidate of every stored event of ``network`` (optionally within [start, end))."""
+def evaluate_network(network: str, truth_dir: str | Path, start=None, end=None, latest: bool = False) -> Evaluation:
+    """Evaluate the top candidate of every stored event of ``network`` (optionally within [start, end)).
+
+    By default the pipe reported at detection time is scored (BattLeDIM rules). With
+    ``latest`` the event's current rank-1 pipe (after refinement and daily re-localization)
+    is scored at the same detection time: how good the crew's final search area is.
+    """
     leaks, flows = load_truth(truth_dir)
     with get_engine().connect() as conn:
         stored = fetch_network(conn, network)
         events = pd.read_sql(text(
             # The pipe reported at detection time, not a later refinement (see detect.events._refine).
-            """SELECT e.id AS event_id, COALESCE(e.details->>'initial_top', c.link_id) AS link_id, e.detected_at
+            f"""SELECT e.id AS event_id, {"c.link_id" if latest else "COALESCE(e.details->>'initial_top', c.link_id)"}
+                      AS link_id, e.detected_at
                FROM water.leak_events e
                JOIN water.leak_candidates c ON c.event_id = e.id AND c.rank = 1
                WHERE e.network_id = :n AND e.status <> 'false_alarm' ORDER BY e.detected_at"""),

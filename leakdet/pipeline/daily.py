@@ -112,6 +112,7 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
     """Run the causal detector over the day; replace the day's events and store the state."""
     from leakdet.detect.events import build_events, merge_into_open, open_events, update_inflow_baseline, write_events
     from leakdet.localize.nearest_pipes import network_points
+    from leakdet.localize.relocalize import relocalize_open_events, save_night_deviation
 
     day = as_day(day)
     frame = pd.read_parquet(residuals_path)
@@ -123,9 +124,12 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
         detector = detector or detector_for(network, stored, sensors, "inflow_m3s" in frame)
         state = _load_state(conn, stored.id, day, detector)
     alarms, new_state = detector.step_day(residuals, state)
+    save_night_deviation(day_dir(network, day), detector.night_deviation(residuals, state))
     inflow = frame["inflow_m3s"] if "inflow_m3s" in frame else None
     # The daily run scales demand to metered consumption exactly when the inflow is metered.
-    localizers = _localizers(network, stored, sensors, "inflow_m3s" in frame) if alarms else None
+    with get_engine().connect() as conn:
+        any_open = bool(open_events(conn, stored.id, day_bounds(day)[0].to_pydatetime()))
+    localizers = _localizers(network, stored, sensors, "inflow_m3s" in frame) if alarms or any_open else None
     events = build_events(alarms, inflow, new_state, sensor_xy, pipes_xy, DETECTOR,
                           localizers.primary if localizers else None, localizers.classical if localizers else None)
     updates = []
@@ -140,9 +144,11 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
     version = localizers.version if localizers else None
     with get_engine().begin() as conn:
         write_events(conn, stored.id, day, DETECTOR, events, updates, model_version=version)
+        relocalized = relocalize_open_events(conn, stored.id, day, lambda d: day_dir(network, d),
+                                             localizers.primary) if localizers else 0
         store_detector_state(conn, stored.id, day, new_state)
     return {"events": [e["event_key"] for e in events], "n_events": len(events), "n_updates": len(updates),
-            "model_version": version}
+            "relocalized": relocalized, "model_version": version}
 
 
 def store_detector_state(conn, network_id: int, day: date, state: dict) -> None:
@@ -185,6 +191,9 @@ class Localizers:
     version: str
 
 
+_CLASSICAL: dict = {}
+
+
 def _localizers(network: str, stored, sensors: pd.DataFrame, demand_compensated: bool) -> Localizers | None:
     """The learned localizer of the network's current model when one was trained (``leakdet
     train``), with the sensitivity-correlation localizer beside it; else correlation alone."""
@@ -194,9 +203,14 @@ def _localizers(network: str, stored, sensors: pd.DataFrame, demand_compensated:
     matrix = _sensitivity(network, stored, sensors, demand_compensated)
     if matrix is None:
         return None
-    wn = stored.load()
-    ends = {name: (p.start_node_name, p.end_node_name) for name, p in wn.pipes()}
-    classical = CorrelationLocalizer().fit(matrix, ends)
+    key = (stored.inp_sha256, tuple(matrix.index), demand_compensated)
+    if key not in _CLASSICAL:
+        # Loading a big model takes longer than the rest of a quiet day: fit once per process.
+        wn = stored.load()
+        ends = {name: (p.start_node_name, p.end_node_name) for name, p in wn.pipes()}
+        _CLASSICAL.clear()
+        _CLASSICAL[key] = CorrelationLocalizer().fit(matrix, ends)
+    classical = _CLASSICAL[key]
     with get_engine().connect() as conn:
         version = latest_version(conn, stored.id, stored.inp_sha256)
         learned = load_localizer(conn, stored.id, version) if version else None
