@@ -180,10 +180,7 @@ def write_events(conn, network_id: int, day, detector: str, events: list[dict], 
                RETURNING id"""), params).scalar_one()
         if refined:
             continue        # a later day's run refined the candidates: re-running this day keeps them
-        conn.execute(text("DELETE FROM water.leak_candidates WHERE event_id = :e"), {"e": event_id})
-        for rank, (link_id, prob) in enumerate(ev["candidates"], start=1):
-            conn.execute(text("INSERT INTO water.leak_candidates VALUES (:e, :r, :l, :p)"),
-                         {"e": event_id, "r": rank, "l": link_id, "p": float(prob)})
+        replace_candidates(conn, event_id, ev["candidates"])
     for up in updates:
         ev = up["event"]
         _refine(conn, network_id, up["event_key"], ev)
@@ -195,6 +192,22 @@ def write_events(conn, network_id: int, day, detector: str, events: list[dict], 
             {"d": day, "t": ev["detected_at"].to_pydatetime(), "flow": ev["est_flow_lps"],
              "c": json.dumps([[l, float(p)] for l, p in ev["candidates"]]), "details": json.dumps(ev["details"]),
              "n": network_id, "k": up["event_key"]})
+
+
+def replace_candidates(conn, event_id: int, candidates) -> None:
+    """Store an event's ranked candidates ((link_id, probability) pairs, best first)."""
+    conn.execute(text("DELETE FROM water.leak_candidates WHERE event_id = :e"), {"e": event_id})
+    for rank, (link_id, prob) in enumerate(candidates, start=1):
+        conn.execute(text("INSERT INTO water.leak_candidates VALUES (:e, :r, :l, :p)"),
+                     {"e": event_id, "r": rank, "l": link_id, "p": round(float(prob), 4)})
+
+
+def keep_initial_top(conn, event_id: int, details: dict) -> None:
+    """Before candidates change, remember the pipe reported at detection: scoring must not use
+    later evidence."""
+    if "initial_top" not in details:
+        details["initial_top"] = conn.execute(text(
+            "SELECT link_id FROM water.leak_candidates WHERE event_id = :e AND rank = 1"), {"e": event_id}).scalar()
 
 
 REFINEMENT_KEYS = ("initial_top", "signature_norm_m", "refined_at", "localization", "search_radius_m")
@@ -223,14 +236,8 @@ def _refine(conn, network_id: int, event_key: str, update: dict) -> None:
     if new <= old:
         return
     details = dict(row.details or {})
-    if "initial_top" not in details:
-        # Keep what was reported at detection time: scoring must not use later evidence.
-        details["initial_top"] = conn.execute(text(
-            "SELECT link_id FROM water.leak_candidates WHERE event_id = :e AND rank = 1"), {"e": row.id}).scalar()
-    conn.execute(text("DELETE FROM water.leak_candidates WHERE event_id = :e"), {"e": row.id})
-    for rank, (link_id, prob) in enumerate(update["candidates"], start=1):
-        conn.execute(text("INSERT INTO water.leak_candidates VALUES (:e, :r, :l, :p)"),
-                     {"e": row.id, "r": rank, "l": link_id, "p": float(prob)})
+    keep_initial_top(conn, row.id, details)
+    replace_candidates(conn, row.id, update["candidates"])
     details.update({"signature_norm_m": new, "refined_at": update["detected_at"].isoformat(),
                     "localization": update["details"].get("localization")})
     details.pop("search_radius_m", None)

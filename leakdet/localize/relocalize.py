@@ -16,6 +16,8 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import text
 
+from leakdet.detect.events import keep_initial_top, replace_candidates
+
 NIGHT_FILE = "night_deviation.parquet"
 MIN_NIGHTS = 2
 
@@ -62,17 +64,12 @@ def relocalize_open_events(conn, network_id: int, day: date, day_folder, localiz
         if nights < MIN_NIGHTS or signature.notna().sum() < 3:
             continue
         cands = localizer.candidates(signature)
-        if "initial_top" not in details:
-            details["initial_top"] = conn.execute(text(
-                "SELECT link_id FROM water.leak_candidates WHERE event_id = :e AND rank = 1"), {"e": row.id}).scalar()
+        keep_initial_top(conn, row.id, details)
         details.update({"relocalized_on": day.isoformat(), "evidence_nights": nights,
                         "night_signature_m": {k: round(float(v), 4) for k, v in signature.dropna().items()}})
         if "search_radius_m" in cands.attrs:
             details["search_radius_m"] = round(cands.attrs["search_radius_m"], 1)
-        conn.execute(text("DELETE FROM water.leak_candidates WHERE event_id = :e"), {"e": row.id})
-        for rank, (link_id, prob) in enumerate(zip(cands["link_id"], cands["probability"]), start=1):
-            conn.execute(text("INSERT INTO water.leak_candidates VALUES (:e, :r, :l, :p)"),
-                         {"e": row.id, "r": rank, "l": link_id, "p": round(float(prob), 4)})
+        replace_candidates(conn, row.id, zip(cands["link_id"], cands["probability"]))
         conn.execute(text("UPDATE water.leak_events SET details = CAST(:d AS jsonb) WHERE id = :e"),
                      {"d": json.dumps(details), "e": row.id})
         changed += 1
