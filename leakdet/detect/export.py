@@ -11,7 +11,7 @@ from leakdet.network.sensor_map import network_id
 from platform_core.db import get_engine
 
 COLUMNS = ["event_id", "link_id", "rank", "probability", "detected_at", "estimated_start", "est_flow_lps",
-           "status", "detector", "model_version"]
+           "search_radius_m", "status", "detector", "model_version"]
 
 
 def events_frame(network: str) -> pd.DataFrame:
@@ -19,7 +19,7 @@ def events_frame(network: str) -> pd.DataFrame:
         nid = network_id(conn, network)
         frame = pd.read_sql(text(
             """SELECT e.id AS event_id, c.link_id, c.rank, c.probability, e.detected_at, e.estimated_start,
-                      e.est_flow_lps, e.status, e.detector, e.model_version, ST_AsGeoJSON(l.geom, 7) AS geom
+                      e.est_flow_lps, (e.details->>'search_radius_m')::float AS search_radius_m, e.status, e.detector, e.model_version, ST_AsGeoJSON(l.geom, 7) AS geom
                FROM water.leak_events e JOIN water.leak_candidates c ON c.event_id = e.id
                JOIN water.links l ON l.network_id = e.network_id AND l.link_id = c.link_id
                WHERE e.network_id = :n ORDER BY e.detected_at, c.rank"""), conn, params={"n": nid})
