@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -176,9 +177,10 @@ def detector_for(network: str, stored, sensors: pd.DataFrame, demand_compensated
     from leakdet.detect.zones import cached_zones
 
     matrix = _sensitivity(network, stored, sensors, demand_compensated)
-    if matrix is None:
+    n_zones = int(os.environ.get("BNW_LEAK_ZONES", "24"))      # 0 turns the zone CUSUMs off
+    if matrix is None or n_zones <= 0:
         return ResidualCusum()
-    return ResidualCusum(zones=cached_zones(matrix, get_settings().work_dir / "leakdet" / network))
+    return ResidualCusum(zones=cached_zones(matrix, get_settings().work_dir / "leakdet" / network, n_zones))
 
 
 @dataclass
