@@ -26,12 +26,12 @@ GRID_LAT = np.round(np.arange(3.95, 5.16, GRID_RES), 2)           # edges 3.9–
 SYNTHETIC = "synthetic placeholder (the station owner's published levels replace it)"
 # station, name, river, lat, lon, alert, warning, danger (m), tide amplitude (m), lag (h), gain (m per mm)
 RIVER_STATIONS = [
-    ("SG-TUT-01", "Sungai Tutong at Pekan Tutong", "Sungai Tutong", 4.8030, 114.6490, 2.2, 2.6, 3.0, 0.8, 6, 0.020),
-    ("SG-TUT-02", "Sungai Tutong at Kampong Lamunin", "Sungai Tutong", 4.7060, 114.7180, 3.0, 3.5, 4.0, 0.2, 4, 0.030),
+    ("SG-TUT-01", "Sungai Tutong at Pekan Tutong", "Sungai Tutong", 4.8030, 114.6490, 2.2, 2.6, 3.0, 0.8, 6, 0.012),
+    ("SG-TUT-02", "Sungai Tutong at Kampong Lamunin", "Sungai Tutong", 4.7060, 114.7180, 3.0, 3.5, 4.0, 0.2, 4, 0.014),
     ("SG-BLT-01", "Sungai Belait at Kuala Belait", "Sungai Belait", 4.5860, 114.1970, 2.0, 2.4, 2.8, 0.9, 8, 0.012),
     ("SG-BLT-02", "Sungai Belait at Kuala Balai", "Sungai Belait", 4.4660, 114.3600, 3.5, 4.0, 4.5, 0.3, 5, 0.020),
-    ("SG-BRN-01", "Sungai Brunei at Bandar Seri Begawan", "Sungai Brunei", 4.8860, 114.9420, 2.3, 2.7, 3.1, 0.9, 3, 0.015),
-    ("SG-BRN-02", "Sungai Kedayan at Jalan Tutong", "Sungai Brunei", 4.8980, 114.9180, 1.8, 2.2, 2.6, 0.6, 2, 0.020),
+    ("SG-BRN-01", "Sungai Brunei at Bandar Seri Begawan", "Sungai Brunei", 4.8860, 114.9420, 2.3, 2.7, 3.1, 0.9, 3, 0.012),
+    ("SG-BRN-02", "Sungai Kedayan at Jalan Tutong", "Sungai Brunei", 4.8980, 114.9180, 1.8, 2.2, 2.6, 0.6, 2, 0.012),
     ("SG-TEM-01", "Sungai Temburong at Bangar", "Sungai Temburong", 4.7090, 115.0710, None, None, None, 0.5, 5, 0.020),
 ]
 
