@@ -42,7 +42,8 @@ def last_reports(conn, gauges: pd.DataFrame, before_utc: pd.Timestamp) -> pd.Dat
     prior = dict(conn.execute(text(
         "SELECT station_id, max(ts) FROM hazard.rainfall_obs WHERE ts <= :t AND quality = 0 GROUP BY station_id"),
         {"t": before_utc.to_pydatetime()}).all())
-    hours = pd.DataFrame({c: np.where(gauges[c].notna(), gauges.index.asi8, np.nan) for c in gauges.columns},
+    stamp = gauges.index.as_unit("ns").asi8
+    hours = pd.DataFrame({c: np.where(gauges[c].notna(), stamp, np.nan) for c in gauges.columns},
                          index=gauges.index).ffill()
     for c in hours.columns:
         if c in prior:
