@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import ingest_throughput
+from bench import ingest_throughput, risk_cycle
 
-BENCHMARKS = [ingest_throughput]
+BENCHMARKS = [ingest_throughput, risk_cycle]
 
 if __name__ == "__main__":
     for bench in BENCHMARKS:

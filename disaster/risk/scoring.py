@@ -120,6 +120,7 @@ def _compute(conn, ctx: Context, start: pd.Timestamp, end: pd.Timestamp, state: 
     calm = np.array([state[a][1] if a in state else 0 for a in ids])
     exposure_json, exposure_words = _exposure_text(ctx)
     river_rows = ctx.river.to_dict(orient="records")
+    served_any = ctx.serves.any(axis=1)
     out = []
     for i, t in enumerate(scored):
         k = first + i
@@ -138,7 +139,8 @@ def _compute(conn, ctx: Context, start: pd.Timestamp, end: pd.Timestamp, state: 
         prev = level
         score = fusion.fused_score(r1, r3, r6, r24, np.where(np.isfinite(area_pct), area_pct, 0), fc6)
         silent = ctx.near & ~reporting[k][None, :] if site_ids else np.zeros((len(ids), 0), bool)
-        leaks_now = ctx.leaks[ctx.leaks["detected_at"] <= t].groupby("area_id").size()
+        leaks_now = ctx.leaks[ctx.leaks["detected_at"] <= t].groupby("area_id").size().to_dict()
+        silent_any = silent.any(axis=1)
         drivers = []
         for a in range(len(ids)):
             why = []
@@ -155,7 +157,7 @@ def _compute(conn, ctx: Context, start: pd.Timestamp, end: pd.Timestamp, state: 
             if rv_ids and np.isfinite(area_pct[a]) and (area_cls[a] or area_pct[a] >= RIVER_MENTION_PCT):
                 j = worst[a]
                 why.append(rivers.describe(river_rows[j], river_lv[i][j], pct[j], int(cls[j])))
-            elif rv_ids and ctx.serves[a].any():
+            elif rv_ids and served_any[a]:
                 for j in np.flatnonzero(ctx.serves[a] & np.isnan(pct) & ~np.isnan(river_lv[i])):
                     why.append(rivers.describe(river_rows[j], river_lv[i][j], np.nan, 0))
             if fc6[a] >= 20:
@@ -164,7 +166,7 @@ def _compute(conn, ctx: Context, start: pd.Timestamp, end: pd.Timestamp, state: 
             if not why:
                 why.append("no significant rain")
             names = ([(site_ids[j], _since(last.iat[k, j], t)) for j in np.flatnonzero(silent[a])]
-                     if silent[a].any() else [])
+                     if silent_any[a] else [])
             why += rain_source.explain(int(source[k][a]), names)
             n_leaks = int(leaks_now.get(ids[a], 0))
             if level[a] and (exposure_words[a] or n_leaks):

@@ -21,7 +21,7 @@ def previous_state(conn, hour: pd.Timestamp) -> dict[int, tuple[str, int]]:
 
 def _escape(col: pd.Series) -> pd.Series:
     # COPY text format: backslashes, tabs and newlines inside a value must be escaped.
-    return (col.astype("string").str.replace("\\", "\\\\", regex=False).str.replace("\t", "\\t", regex=False)
+    return (col.astype(object).str.replace("\\", "\\\\", regex=False).str.replace("\t", "\\t", regex=False)
             .str.replace("\n", "\\n", regex=False).str.replace("\r", "\\r", regex=False))
 
 
@@ -34,8 +34,7 @@ def write_scores(engine, frame: pd.DataFrame) -> int:
     for col in TEXT:
         data[col] = _escape(data[col])
     # Built by hand: the CSV writer would quote the JSON's double quotes, which COPY text format keeps.
-    cols = [data[c].astype("string").fillna("\\N") if c in TEXT else
-            data[c].astype(object).where(data[c].notna(), "\\N").astype(str) for c in COLUMNS]
+    cols = [data[c].astype(object).where(data[c].notna(), "\\N").astype(str).tolist() for c in COLUMNS]
     payload = ("\n".join("\t".join(r) for r in zip(*cols)) + "\n").encode()
     sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS[2:])
     with engine.begin() as conn:
