@@ -30,6 +30,20 @@ SHARED = REPO_ROOT.parent / "shared" / "data" / "brunei"
 START = pd.Timestamp("2025-01-01 00:00", tz="Asia/Brunei")
 
 
+def _random_points_in(geom, k: int, rng) -> list:
+    """``k`` uniform random points inside ``geom`` (rejection sampling in its bounding box)."""
+    from shapely import contains_xy
+    from shapely.geometry import Point
+
+    x0, y0, x1, y1 = geom.bounds
+    out = []
+    while len(out) < k:
+        x, y = rng.uniform(x0, x1, 4 * k), rng.uniform(y0, y1, 4 * k)
+        inside = contains_xy(geom, x, y)
+        out += [Point(a, b) for a, b in zip(x[inside], y[inside])]
+    return out[:k]
+
+
 def load_areas(n_kampongs: int = 1000, areas: str = "auto") -> str:
     from disaster import pipeline
     from disaster.areas.store import area_code, upsert_areas
@@ -50,9 +64,8 @@ def load_areas(n_kampongs: int = 1000, areas: str = "auto") -> str:
     share = mukims.area / mukims.area.sum()
     for (_, m), s in zip(mukims.iterrows(), share):
         k = max(3, int(round(s * n_kampongs)))
-        pts = gpd.GeoSeries(gpd.points_from_xy(*zip(*[(p.x, p.y) for p in m.geometry.sample_points(k).geoms])),
-                            crs=5247) if k > 1 else None
-        cells = voronoi_polygons(MultiPoint(list(pts)), extend_to=m.geometry.envelope.buffer(1000))
+        pts = _random_points_in(m.geometry, k, rng)
+        cells = voronoi_polygons(MultiPoint(pts), extend_to=m.geometry.envelope.buffer(1000))
         for i, c in enumerate(cells.geoms):
             piece = c.intersection(m.geometry)
             if not piece.is_empty and piece.area > 0:
