@@ -60,6 +60,39 @@ def ingest_feed(path: str | Path, kind: str, force: bool = False, stations: str 
     raise DisasterError(f"feed kind {kind!r} is not supported; supported: {', '.join(FEED_KINDS)}")
 
 
+GRID_SUFFIXES = (".nc", ".nc4", ".tif", ".tiff")
+
+
+def landing_kind(path: Path) -> str:
+    """Feed kind of a file in a landing directory, from its name (see docs/risk.md)."""
+    name = path.name.lower()
+    if path.suffix.lower() in GRID_SUFFIXES:
+        return "rain_grid"
+    if name.startswith("forecast"):
+        return "forecast"
+    if name.startswith("river"):
+        return "river_gauge"
+    return "rain_gauge"
+
+
+def ingest_landing_dir(folder: str | Path) -> list[dict]:
+    """Ingest every feed file in ``folder`` (already-loaded files are skipped by checksum).
+
+    Kinds come from names: grids by extension (.nc, .nc4, .tif), ``forecast*.json``,
+    ``river*.json``/``river*.csv`` (with ``river_stations.csv`` beside them), any other
+    CSV/JSON is a rain-gauge file.
+    """
+    folder = Path(folder)
+    stations = folder / "river_stations.csv"
+    out = []
+    for p in sorted(folder.iterdir()):
+        if p == stations or p.suffix.lower() not in (".csv", ".json", *GRID_SUFFIXES):
+            continue
+        kind = landing_kind(p)
+        out.append(ingest_feed(p, kind, stations=stations if kind == "river_gauge" and stations.exists() else None))
+    return out
+
+
 def simulate_feeds(start, end, out_dir: str | Path, seed: int = 0) -> dict:
     """Write a synthetic monsoon storm in every feed format; returns {kind: [paths]}."""
     from disaster.feeds.storm_files import write_all

@@ -190,3 +190,8 @@ def test_unknown_kind_and_cli_simulate_writes_every_feed(tmp_path):
     again = pipeline.simulate_feeds("2025-05-07 00:00", "2025-05-07 06:00", tmp_path / "sim2", seed=2)
     for a, b in zip(files["river_gauge"] + files["rain_gauge"], again["river_gauge"] + again["rain_gauge"]):
         assert open(a).read() == open(b).read()                       # deterministic for a seed
+    # The hourly DAG's landing directory: every kind recognised by name, loaded once.
+    first = pipeline.ingest_landing_dir(tmp_path / "sim")
+    assert len(first) == 2 + 2 + len(files["forecast"]) + 2 and {r["status"] for r in first} == {"loaded"}
+    assert all(r["quarantined"] == 0 for r in first)
+    assert {r["status"] for r in pipeline.ingest_landing_dir(tmp_path / "sim")} == {"skipped"}
