@@ -141,8 +141,18 @@ def _compute(conn, ctx: Context, start: pd.Timestamp, end: pd.Timestamp, state: 
         silent = ctx.near & ~reporting[k][None, :] if site_ids else np.zeros((len(ids), 0), bool)
         leaks_now = ctx.leaks[ctx.leaks["detected_at"] <= t].groupby("area_id").size().to_dict()
         silent_any = silent.any(axis=1)
+        fc6_ = np.nan_to_num(fc6)
+        river_said = (np.isfinite(area_pct) & ((area_cls > 0) | (area_pct >= RIVER_MENTION_PCT))) if rv_ids \
+            else np.zeros(len(ids), bool)
+        no_thr = ((ctx.serves & (np.isnan(pct) & ~np.isnan(river_lv[i]))[None, :]).any(axis=1) if rv_ids
+                  else np.zeros(len(ids), bool))
+        # Most area-hours have nothing to say; only the others get their drivers built one by one.
+        plain = ((raw == 0) & (level == 0) & ~river_said & ~no_thr & (fc6_ < 20) & (source[k] == 0) & ~silent_any)
         drivers = []
         for a in range(len(ids)):
+            if plain[a]:
+                drivers.append("no significant rain")
+                continue
             why = []
             if level[a] != raw[a] and calm[a]:
                 why.append(f"held at {L[level[a]]} (inputs now at {L[raw[a]]} level, "
