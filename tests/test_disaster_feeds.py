@@ -195,3 +195,28 @@ def test_unknown_kind_and_cli_simulate_writes_every_feed(tmp_path):
     assert len(first) == 2 + 2 + len(files["forecast"]) + 2 and {r["status"] for r in first} == {"loaded"}
     assert all(r["quarantined"] == 0 for r in first)
     assert {r["status"] for r in pipeline.ingest_landing_dir(tmp_path / "sim")} == {"skipped"}
+
+
+def test_models_mirror_the_migration_and_0004_downgrades_cleanly(own_db):
+    from alembic import command
+    from alembic.config import Config
+
+    from disaster.store import models
+    from platform_core.db import MIGRATIONS_INI
+
+    with get_engine().connect() as conn:
+        for model in (models.RiskScore, models.RainGridCell, models.RainGridValue, models.AreaGridWeight,
+                      models.ForecastPoint, models.RainForecast, models.RiverStation, models.RiverLevel,
+                      models.RescoreHour):
+            cols = set(conn.execute(text("SELECT column_name FROM information_schema.columns WHERE table_schema = "
+                                         "'hazard' AND table_name = :t"), {"t": model.__tablename__}).scalars())
+            assert cols == set(model.__table__.columns.keys()), model.__tablename__
+    cfg = Config(str(MIGRATIONS_INI))
+    cfg.set_main_option("script_location", str(MIGRATIONS_INI.parent / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", own_db.replace("%", "%%"))
+    command.downgrade(cfg, "0002_leak_event_updates")
+    assert q("SELECT to_regclass('hazard.river_levels')")[0][0] is None
+    assert "rain_source" not in {c for (c,) in q("SELECT column_name FROM information_schema.columns "
+                                                  "WHERE table_name = 'risk_scores'")}
+    command.upgrade(cfg, "head")
+    assert q("SELECT to_regclass('hazard.river_levels')")[0][0] is not None
