@@ -129,6 +129,7 @@ def ingest_forecast(path: str | Path, engine=None, force: bool = False, issued=N
         n_rej = ingest_log.write_quarantine(conn, batch_id, rejects)
         ingest_log.close_batch(conn, batch_id, rows_total=len(rows) + len(rejects) + past, rows_loaded=len(changed),
                                rows_quarantined=n_rej)
-    return {"file": str(path), "status": "loaded", "batch_id": batch_id, "issued_at": issued_at.isoformat(),
+    return {"file": str(path), "status": "loaded", "naive_times": "local to utc_offset_seconds",
+            "batch_id": batch_id, "issued_at": issued_at.isoformat(),
             "points": len(points), "loaded": len(changed), "past_hours_skipped": past, "quarantined": n_rej,
             "late_hours_marked": late}

@@ -153,7 +153,8 @@ def ingest_rain_gauges(path: str | Path, engine=None, force: bool = False) -> di
         late = mark_late(conn, SOURCE, batch, changed)
         n_rej = ingest_log.write_quarantine(conn, batch, rejects)
         ingest_log.close_batch(conn, batch, rows_total=len(frame), rows_loaded=loaded, rows_quarantined=n_rej)
-    return {"file": str(path), "status": "loaded", "batch_id": batch, "rows": len(frame), "loaded": loaded,
+    return {"file": str(path), "status": "loaded", "naive_times": "Asia/Brunei (UTC+8)",
+            "batch_id": batch, "rows": len(frame), "loaded": loaded,
             "quarantined": n_rej, "late_hours_marked": late,
             "first": good["ts"].min().isoformat() if len(good) else None,
             "last": good["ts"].max().isoformat() if len(good) else None}

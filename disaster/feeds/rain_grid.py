@@ -111,7 +111,8 @@ def ingest_rain_grid(path: str | Path, engine=None, force: bool = False) -> dict
         n_rej = ingest_log.write_quarantine(conn, batch_id, rejects)
         ingest_log.close_batch(conn, batch_id, rows_total=int(g.mm.size), rows_loaded=len(changed),
                                rows_quarantined=n_rej, message=f"{missing} missing values skipped" if missing else None)
-    return {"file": str(path), "status": "loaded", "batch_id": batch_id, "cells": int(cells.size),
+    return {"file": str(path), "status": "loaded", "naive_times": "UTC (CF / satellite convention)",
+            "batch_id": batch_id, "cells": int(cells.size),
             "times": len(g.period_end), "period_min": g.period_s // 60, "loaded": len(changed),
             "missing": missing, "quarantined": n_rej, "late_hours_marked": late,
             "first": g.period_end.min().isoformat(), "last": g.period_end.max().isoformat()}

@@ -217,7 +217,8 @@ def ingest_river_levels(path: str | Path, engine=None, force: bool = False, stat
         no_th = conn.execute(text(
             "SELECT station_id FROM hazard.river_stations WHERE danger_m IS NULL AND station_id = ANY(:s) ORDER BY 1"),
             {"s": stations["station_id"].tolist()}).scalars().all()
-    return {"file": str(path), "status": "loaded", "batch_id": batch_id, "stations": len(stations),
+    return {"file": str(path), "status": "loaded", "naive_times": "Asia/Brunei (UTC+8)",
+            "batch_id": batch_id, "stations": len(stations),
             "loaded": len(changed), "quarantined": n_rej, "late_hours_marked": late,
             "no_thresholds": list(no_th)}
 

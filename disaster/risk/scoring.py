@@ -173,8 +173,8 @@ def _compute(conn, ctx: Context, start: pd.Timestamp, end: pd.Timestamp, state: 
             if fc6[a] >= 20:
                 why.append(f"forecast {fc6[a]:.0f} mm in the next 6 h"
                            + (" (orange-level rain expected)" if fc6[a] >= levels.ORANGE_6H else ""))
-            if not why:
-                why.append("no significant rain")
+            if not why or (level[a] == 0 and not rain_lvl[a] and fc6_[a] < 20):
+                why.insert(0, "no significant rain")      # green: say so first, then any notes
             names = ([(site_ids[j], _since(last.iat[k, j], t)) for j in np.flatnonzero(silent[a])]
                      if silent_any[a] else [])
             why += rain_source.explain(int(source[k][a]), names)
