@@ -88,3 +88,20 @@ def sensorthings(path: Path, stations) -> Path:
               for sid, name, lat, lon, th, obs in stations]
     path.write_text(json.dumps({"value": things}))
     return path
+
+
+def grid_nc_projected(path: Path, start_utc: str, mm_h: float, epsg: int = 32650) -> Path:
+    """NetCDF on y/x metres in a projected CRS declared through a CF grid_mapping variable (crs_wkt)."""
+    import xarray as xr
+    from pyproj import CRS, Transformer
+
+    crs = CRS.from_epsg(epsg)
+    tr = Transformer.from_crs(4326, crs, always_xy=True)
+    (x0, y1), (x1, y0) = tr.transform(113.8, 5.3), tr.transform(115.6, 3.8)
+    x, y = np.arange(x0, x1, 10_000.0), np.arange(y0, y1, 10_000.0)
+    ds = xr.Dataset({"precipitation": (("time", "y", "x"), np.full((1, len(y), len(x)), mm_h),
+                                       {"units": "mm/hr", "grid_mapping": "crs"}),
+                     "crs": ((), 0, {"crs_wkt": crs.to_wkt()})},
+                    coords={"time": ("time", pd.to_datetime([start_utc]), {"period_minutes": 60}), "x": x, "y": y})
+    ds.to_netcdf(path)
+    return path

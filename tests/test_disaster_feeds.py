@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from disaster import pipeline
 from disaster.errors import FeedFileError
-from feed_files import grid_nc, grid_tif, open_meteo, sensorthings
+from feed_files import grid_nc, grid_nc_projected, grid_tif, open_meteo, sensorthings
 from platform_core.db import get_engine
 
 
@@ -94,6 +94,10 @@ def test_grid_depth_units_geotiff_and_reprojection(tmp_path):
     assert utm["status"] == "loaded" and utm["loaded"] > 100
     vals = q("SELECT min(rain_mm), max(rain_mm) FROM hazard.rain_grid_values WHERE ts = '2025-05-03T03:00Z'")[0]
     assert vals == pytest.approx((7.0, 7.0), abs=0.01)
+    nc = pipeline.ingest_feed(grid_nc_projected(tmp_path / "utm.nc", "2025-05-03T03:00", 3.0), "rain_grid")
+    assert nc["loaded"] > 100
+    vals = q("SELECT min(rain_mm), max(rain_mm) FROM hazard.rain_grid_values WHERE ts = '2025-05-03T04:00Z'")[0]
+    assert vals == pytest.approx((3.0, 3.0), abs=0.01)
 
 
 @pytest.mark.parametrize("case, message", [

@@ -145,9 +145,15 @@ def test_batch_equals_hourly_with_every_feed(storm):
     assert any(r.forecast_6h_mm and r.forecast_6h_mm > 0 for r in batch)
     with get_engine().begin() as conn:
         conn.execute(text("DELETE FROM hazard.risk_scores WHERE ts > :a"), {"a": utc(start)})
-    for h in range(12):
+    from typer.testing import CliRunner
+
+    from disaster.cli import app
+
+    for h in range(12):                      # hour by hour through the command line, as an operator would
         t = pd.Timestamp(start) + pd.Timedelta(hours=h)
-        pipeline.score_hours(t, t + pd.Timedelta(hours=1))
+        res = CliRunner().invoke(app, ["risk", "run", "--start", f"{t:%Y-%m-%d %H:%M}",
+                                       "--end", f"{t + pd.Timedelta(hours=1):%Y-%m-%d %H:%M}"])
+        assert res.exit_code == 0, res.output
     assert all_rows(start, end) == batch
 
 
