@@ -1,7 +1,8 @@
 """River level against each station's published thresholds, per area and hour.
 
-A station serves an area when it lies inside the area or within ``RIVER_KM`` of its
-outline (we have no river network yet to follow flow downstream; see docs/risk.md).
+The stations inside an area serve it; an area with none inside is served by the nearest
+station within ``RIVER_KM`` of its outline (we have no river network yet to follow flow
+downstream; see docs/risk.md). The worst serving station speaks for the area.
 The level of an hour is the highest reading in that hour; without one, the latest in
 the ``STALE_H`` hours before; older readings are not used. The level class follows the
 station owner's thresholds: ≥ danger → red, ≥ warning → orange, ≥ alert → yellow.
@@ -28,16 +29,20 @@ def stations(conn) -> pd.DataFrame:
 
 
 def area_stations(conn, area_ids, station_ids) -> np.ndarray:
-    """Boolean (areas × stations): the station serves the area."""
+    """Boolean (areas × stations): the station serves the area (inside it, else the nearest within RIVER_KM)."""
     pairs = conn.execute(text(
-        """SELECT a.id, s.station_id FROM hazard.admin_areas a JOIN hazard.river_stations s
-             ON ST_DWithin(a.geom, s.geom, :deg)"""), {"deg": RIVER_KM * KM_DEG}).all()
+        """SELECT a.id, s.station_id, ST_Intersects(a.geom, s.geom) AS inside, ST_Distance(a.geom, s.geom) AS d
+           FROM hazard.admin_areas a JOIN hazard.river_stations s ON ST_DWithin(a.geom, s.geom, :deg)
+           ORDER BY a.id, inside DESC, d, s.station_id"""), {"deg": RIVER_KM * KM_DEG}).all()
     ai = {a: i for i, a in enumerate(area_ids)}
     si = {s: j for j, s in enumerate(station_ids)}
     out = np.zeros((len(area_ids), len(station_ids)), bool)
-    for a, s in pairs:
-        if a in ai and s in si:
-            out[ai[a], si[s]] = True
+    for a, s, inside, _ in pairs:
+        if a not in ai or s not in si:
+            continue
+        row = out[ai[a]]
+        if inside or not row.any():        # rows come inside-first, then by distance
+            row[si[s]] = True
     return out
 
 
