@@ -130,7 +130,9 @@ def _compute(conn, ctx: Context, start: pd.Timestamp, end: pd.Timestamp, state: 
         bump = fusion.antecedent_raise(rain_lvl, ante)
         cls, pct = rivers.classify(river_lv[i], ctx.river) if rv_ids else (np.zeros(0, int), np.zeros(0))
         served_pct = np.where(ctx.serves & ~np.isnan(pct)[None, :], pct[None, :], -np.inf) if rv_ids else None
-        worst = served_pct.argmax(axis=1) if rv_ids else None
+        # The station that speaks for the area: highest threshold class, then highest % of danger.
+        worst = np.where(np.isfinite(served_pct), cls[None, :] * 1000.0 + served_pct, -np.inf).argmax(axis=1) \
+            if rv_ids else None
         area_pct = served_pct.max(axis=1) if rv_ids else np.full(len(ids), -np.inf)
         area_cls = (ctx.serves * cls[None, :]).max(axis=1) if rv_ids else np.zeros(len(ids), int)
         fc3, fc6 = fc[3].iloc[i].to_numpy(), fc[6].iloc[i].to_numpy()
