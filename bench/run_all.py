@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import ingest_throughput, scenario_engine
+from bench import ingest_throughput, risk_cycle, scenario_engine
 
-BENCHMARKS = [ingest_throughput, scenario_engine]
+BENCHMARKS = [ingest_throughput, scenario_engine, risk_cycle]
 
 if __name__ == "__main__":
     for bench in BENCHMARKS:

@@ -1,7 +1,8 @@
-"""risk_hourly: every hour, ingest new rain-gauge files, score flood risk per area, draw the risk map.
+"""risk_hourly: every hour, ingest new feed files, score flood risk per area, draw the risk map.
 
-ingest_gauges (files in the landing directory; a file already loaded is skipped by
-checksum) -> score (every area for the hour just ended; idempotent upsert) -> risk_map.
+ingest_gauges (every feed file in the landing directory — gauges, grids, forecasts, river
+levels; a file already loaded is skipped by checksum) -> score (first the hours late data
+changed, then every area for the hour just ended; idempotent upsert) -> risk_map.
 XCom carries only small dicts and paths; heavy imports happen inside the tasks.
 """
 from __future__ import annotations
@@ -28,7 +29,7 @@ DEFAULT_ARGS = {
     catchup=False,
     max_active_runs=1,  # the hold-down carries each area's level from one hour to the next
     default_args=DEFAULT_ARGS,
-    params={"rain_dir": Param("", type="string", description="Landing directory of rain-gauge CSV files ('' = none)")},
+    params={"rain_dir": Param("", type="string", description="Landing directory of feed files ('' = none)")},
     tags=["disaster"],
     doc_md=__doc__,
 )
@@ -37,17 +38,20 @@ def risk_hourly():
     def ingest_gauges(params=None) -> list[dict]:
         from pathlib import Path
 
-        from disaster.pipeline import ingest_rain_file
+        from disaster.pipeline import ingest_landing_dir
 
         folder = Path(params["rain_dir"]) if params.get("rain_dir") else None
         if folder is None or not folder.is_dir():
             return []
-        return [ingest_rain_file(p) for p in sorted(folder.glob("*.csv"))]
+        # Every feed kind, by file name: gauges, grids, forecasts, river levels (docs/risk.md).
+        return [{k: r.get(k) for k in ("file", "status", "loaded", "quarantined")}
+                for r in ingest_landing_dir(folder)]
 
     @task
     def score(ingested: list[dict], data_interval_start=None, data_interval_end=None) -> dict:
-        from disaster.pipeline import score_hours
+        from disaster.pipeline import rescore_stale, score_hours
 
+        rescore_stale()          # hours already scored that late data changed, before the new hour
         summary = score_hours(data_interval_start.isoformat(), data_interval_end.isoformat())
         return {"hour_end": data_interval_end.isoformat(), "files": len(ingested),
                 "by_level": summary.get("area_hours_by_level", {})}

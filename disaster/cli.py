@@ -49,20 +49,21 @@ def areas_approximate():
 
 @feeds_app.command("ingest")
 @one_line_errors()
-def feeds_ingest(file: Path, kind: str = typer.Option("rain_gauge", help="rain_gauge"),
-                 force: bool = typer.Option(False, help="Re-read a file already loaded")):
-    """Ingest a feed file; bad rows go to quarantine with the reason."""
-    if kind != "rain_gauge":
-        raise DisasterError(f"feed kind {kind!r} is not supported yet; supported: rain_gauge")
-    show(pipeline.ingest_rain_file(file, force))
+def feeds_ingest(file: Path, kind: str = typer.Option("rain_gauge", help="rain_gauge | rain_grid | forecast | river_gauge"),
+                 force: bool = typer.Option(False, help="Re-read a file already loaded"),
+                 stations: Path = typer.Option(None, help="river_gauge: station CSV (station,name,river,lat,lon,"
+                                                          "alert_m,warning_m,danger_m)"),
+                 issued: str = typer.Option(None, help="forecast: issue time (naive = Brunei local)")):
+    """Ingest a feed file; bad rows go to quarantine with the reason. Naive times are Brunei local (UTC+8)."""
+    show(pipeline.ingest_feed(file, kind, force, stations=stations, issued=issued))
 
 
 @feeds_app.command("simulate")
 @one_line_errors()
 def feeds_simulate(start: str = typer.Option(..., help="Local start"), end: str = typer.Option(..., help="Local end"),
                    out: Path = typer.Option(..., "--out"), seed: int = typer.Option(0)):
-    """Write a synthetic monsoon storm as a rain-gauge CSV."""
-    console.print(pipeline.simulate_storm(start, end, out, seed))
+    """Write a synthetic monsoon storm: gauges (CSV, JSON), grid (NetCDF, GeoTIFF), forecast, river levels."""
+    show(pipeline.simulate_feeds(start, end, out, seed))
 
 
 @risk_app.command("run")
@@ -71,6 +72,13 @@ def risk_run(start: str = typer.Option(..., help="Local start (exclusive hour en
              end: str = typer.Option(..., help="Local end (inclusive hour end)")):
     """Score every area for each hour ending in (start, end]; same results hourly or in batch."""
     show(pipeline.score_hours(start, end))
+
+
+@risk_app.command("rescore")
+@one_line_errors()
+def risk_rescore():
+    """Score again the hours that late or corrected observations changed since they were scored."""
+    show(pipeline.rescore_stale())
 
 
 @risk_app.command("map")

@@ -35,6 +35,78 @@ def ingest_rain_file(path: str | Path, force: bool = False) -> dict:
     return ingest_rain_gauges(path, force=force)
 
 
+FEED_KINDS = ("rain_gauge", "rain_grid", "forecast", "river_gauge")
+
+
+def ingest_feed(path: str | Path, kind: str, force: bool = False, stations: str | Path | None = None,
+                issued=None) -> dict:
+    """Ingest one feed file of ``kind`` (one of FEED_KINDS); bad rows go to quarantine with the reason."""
+    from disaster.errors import DisasterError
+
+    if kind == "rain_gauge":
+        return ingest_rain_file(path, force)
+    if kind == "rain_grid":
+        from disaster.feeds.rain_grid import ingest_rain_grid
+
+        return ingest_rain_grid(path, force=force)
+    if kind == "forecast":
+        from disaster.feeds.forecast import ingest_forecast
+
+        return ingest_forecast(path, force=force, issued=issued)
+    if kind == "river_gauge":
+        from disaster.feeds.river_gauge import ingest_river_levels
+
+        return ingest_river_levels(path, force=force, stations_file=stations)
+    raise DisasterError(f"feed kind {kind!r} is not supported; supported: {', '.join(FEED_KINDS)}")
+
+
+GRID_SUFFIXES = (".nc", ".nc4", ".tif", ".tiff")
+
+
+def landing_kind(path: Path) -> str:
+    """Feed kind of a file in a landing directory, from its name (see docs/risk.md)."""
+    name = path.name.lower()
+    if path.suffix.lower() in GRID_SUFFIXES:
+        return "rain_grid"
+    if name.startswith("forecast"):
+        return "forecast"
+    if name.startswith("river"):
+        return "river_gauge"
+    return "rain_gauge"
+
+
+def ingest_landing_dir(folder: str | Path) -> list[dict]:
+    """Ingest every feed file in ``folder`` (already-loaded files are skipped by checksum).
+
+    Kinds come from names: grids by extension (.nc, .nc4, .tif), ``forecast*.json``,
+    ``river*.json``/``river*.csv`` (with ``river_stations.csv`` beside them), any other
+    CSV/JSON is a rain-gauge file.
+    """
+    folder = Path(folder)
+    stations = folder / "river_stations.csv"
+    out = []
+    for p in sorted(folder.iterdir()):
+        if p == stations or p.suffix.lower() not in (".csv", ".json", *GRID_SUFFIXES):
+            continue
+        kind = landing_kind(p)
+        out.append(ingest_feed(p, kind, stations=stations if kind == "river_gauge" and stations.exists() else None))
+    return out
+
+
+def simulate_feeds(start, end, out_dir: str | Path, seed: int = 0) -> dict:
+    """Write a synthetic monsoon storm in every feed format; returns {kind: [paths]}."""
+    from disaster.feeds.storm_files import write_all
+
+    return {k: [str(p) for p in v] for k, v in write_all(pd.Timestamp(start), pd.Timestamp(end), out_dir, seed).items()}
+
+
+def rescore_stale() -> dict:
+    """Score again the hours that late or corrected observations changed (idempotent)."""
+    from disaster.risk.scoring import rescore_marked
+
+    return rescore_marked()
+
+
 def score_hours(start, end) -> dict:
     """Score every area for each hour ending in (start, end]."""
     from disaster.risk.scoring import score_period

@@ -152,13 +152,17 @@ def _nearest_candidate(network: str, true_link: str, candidates: list[str]) -> t
 def storm() -> list[Path]:
     from disaster import pipeline as dp
 
-    t = step("5. Mukim areas (approximation), rain gauges, storm, hourly risk")
+    t = step("5. Mukim areas (approximation), storm feeds (gauges, grid, forecast, rivers), hourly risk")
     areas = dp.load_demo_areas()
     console.print(areas)
     storm_dir = get_settings().work_dir / "demo" / "rain"
     start, end = pd.Timestamp("2025-01-10 00:00", tz="Asia/Brunei"), pd.Timestamp("2025-01-12 00:00", tz="Asia/Brunei")
-    gauge_file = dp.simulate_storm(start, end, storm_dir, seed=3)
-    console.print(dp.ingest_rain_file(gauge_file))
+    files = dp.simulate_feeds(start, end, storm_dir, seed=3)
+    for kind in ("rain_gauge", "rain_grid", "forecast", "river_gauge"):
+        for f in files[kind][:1] if kind == "rain_gauge" else files[kind]:     # the JSON repeats the CSV
+            res = dp.ingest_feed(f, kind, stations=files["river_stations"][0] if kind == "river_gauge" else None)
+            console.print({k: res.get(k) for k in ("file", "status", "loaded", "quarantined", "no_thresholds")
+                           if k in res})
     summary = dp.score_hours(start, end)
     console.print(summary)
     peak = pd.Timestamp(summary["peak_hour"]) if summary.get("peak_hour") else end - pd.Timedelta(hours=1)

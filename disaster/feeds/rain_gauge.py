@@ -1,7 +1,9 @@
-"""Rain-gauge feed: CSV of station, lat, lon, time, mm (rain in the period ending at ``time``).
+"""Rain-gauge feed: CSV or JSON of station, lat, lon, time, mm (rain in the period ending at ``time``).
 
-Optional columns: ``period_min`` (default 60) and ``name``. Naive times are Brunei local
-time (UTC+8); times with an offset keep it; everything is stored in UTC. Bad rows go to
+Optional fields: ``period_min`` (default 60) and ``name``. JSON is a list of such objects
+(or ``{"observations": [...]}``); its "line" in the quarantine is the 1-based record number.
+Naive times are Brunei local time (UTC+8); times with an offset keep it; everything is
+stored in UTC. Intensities above ``MAX_INTENSITY_MM_H`` (250 mm/h) are sensor faults. Bad rows go to
 ``ingest.quarantine`` with the reason; the rest load in one transaction with an upsert,
 so the same file twice changes nothing and a corrected late file updates its hours.
 """
@@ -14,18 +16,40 @@ import pandas as pd
 from sqlalchemy import text
 
 from disaster.errors import FeedFileError
+from disaster.feeds.common import MAX_INTENSITY_MM_H, mark_late, parse_times
 from platform_core import ingest_log
 from platform_core.db import get_engine
 
 SOURCE, SCOPE = "rain_gauge", "national"
 REQUIRED = ("station", "lat", "lon", "time", "mm")
-MAX_INTENSITY_MM_H = 200.0          # above the world record hourly rates seen in SE Asia: a sensor fault
 BOUNDS = {"lat": (3.5, 5.5), "lon": (113.5, 115.8)}   # Brunei and its surroundings
+
+
+def _read_json(path: Path) -> pd.DataFrame:
+    import json
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise FeedFileError(path, getattr(exc, "lineno", None), f"not readable JSON: {exc}") from None
+    records = doc.get("observations") if isinstance(doc, dict) else doc
+    if not isinstance(records, list):
+        raise FeedFileError(path, None, "expected a list of observations or {\"observations\": [...]}")
+    rows = [{str(k).strip().lower(): ("" if v is None else str(v)) for k, v in r.items()} if isinstance(r, dict)
+            else {} for r in records]
+    frame = pd.DataFrame(rows, dtype=str).fillna("")
+    for col in REQUIRED:
+        if col not in frame:
+            frame[col] = ""
+    frame["line"] = np.arange(1, len(frame) + 1)
+    return frame
 
 
 def _read(path: Path) -> pd.DataFrame:
     if not path.exists():
         raise FeedFileError(path, None, "file not found")
+    if path.suffix.lower() in (".json", ".geojson"):
+        return _read_json(path)
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
     except pd.errors.ParserError as exc:
@@ -57,12 +81,9 @@ def validate(frame: pd.DataFrame, tz: str = "Asia/Brunei") -> tuple[pd.DataFrame
 
     bad = pd.Series(False, index=frame.index)
     bad = reject(frame["station"].str.strip() == "", "station", "empty station id")
-    text_time = frame["time"].str.strip()
-    offset = text_time.str.contains(r"(?:[+-]\d{2}:?\d{2}|Z)$", regex=True)
-    ts = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
-    ts[offset] = pd.to_datetime(text_time[offset], errors="coerce", utc=True, format="ISO8601")
-    ts[~offset] = pd.to_datetime(text_time[~offset], errors="coerce", format="ISO8601").dt.tz_localize(
-        tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+    for col in REQUIRED[1:]:
+        bad = reject(frame[col].str.strip() == "", col, "missing value")
+    ts = parse_times(frame["time"], tz)
     bad = reject(ts.isna(), "time", "unparseable time")
     values = {}
     for col in ("lat", "lon", "mm"):
@@ -95,7 +116,7 @@ def validate(frame: pd.DataFrame, tz: str = "Asia/Brunei") -> tuple[pd.DataFrame
 
 
 def ingest_rain_gauges(path: str | Path, engine=None, force: bool = False) -> dict:
-    """Ingest one rain-gauge CSV (see module docstring); returns counts."""
+    """Ingest one rain-gauge CSV or JSON file (see module docstring); returns counts."""
     path = Path(path)
     frame = _read(path)
     engine = engine or get_engine()
@@ -115,21 +136,25 @@ def ingest_rain_gauges(path: str | Path, engine=None, force: bool = False) -> di
                    ON CONFLICT (station_id) DO UPDATE SET name = EXCLUDED.name, geom = EXCLUDED.geom
                    WHERE NOT ST_Equals(rain_stations.geom, EXCLUDED.geom) OR rain_stations.name IS DISTINCT FROM EXCLUDED.name"""),
                 {"s": s.station_id, "n": s.name, "lon": float(s.lon), "lat": float(s.lat)})
-        loaded = 0
+        changed = []
         if len(good):
-            loaded = conn.execute(text(
+            changed = conn.execute(text(
                 """INSERT INTO hazard.rainfall_obs AS o (station_id, ts, period_s, rain_mm, quality, batch_id)
                    SELECT * FROM unnest(CAST(:s AS text[]), CAST(:t AS timestamptz[]), CAST(:p AS int[]),
                                         CAST(:m AS float8[]), CAST(:q AS smallint[]), CAST(:b AS int[]))
                    ON CONFLICT (station_id, ts) DO UPDATE SET period_s = EXCLUDED.period_s,
                        rain_mm = EXCLUDED.rain_mm, batch_id = EXCLUDED.batch_id
-                   WHERE (o.period_s, o.rain_mm) IS DISTINCT FROM (EXCLUDED.period_s, EXCLUDED.rain_mm)"""),
+                   WHERE (o.period_s, o.rain_mm) IS DISTINCT FROM (EXCLUDED.period_s, EXCLUDED.rain_mm)
+                   RETURNING o.ts"""),
                 {"s": good["station_id"].tolist(), "t": [t.to_pydatetime() for t in good["ts"]],
                  "p": [int(p) for p in good["period_s"]], "m": good["rain_mm"].astype(float).tolist(),
-                 "q": [0] * len(good), "b": [batch] * len(good)}).rowcount
+                 "q": [0] * len(good), "b": [batch] * len(good)}).scalars().all()
+        loaded = len(changed)
+        late = mark_late(conn, SOURCE, batch, changed)
         n_rej = ingest_log.write_quarantine(conn, batch, rejects)
         ingest_log.close_batch(conn, batch, rows_total=len(frame), rows_loaded=loaded, rows_quarantined=n_rej)
-    return {"file": str(path), "status": "loaded", "batch_id": batch, "rows": len(frame), "loaded": loaded,
-            "quarantined": n_rej,
+    return {"file": str(path), "status": "loaded", "naive_times": "Asia/Brunei (UTC+8)",
+            "batch_id": batch, "rows": len(frame), "loaded": loaded,
+            "quarantined": n_rej, "late_hours_marked": late,
             "first": good["ts"].min().isoformat() if len(good) else None,
             "last": good["ts"].max().isoformat() if len(good) else None}

@@ -24,12 +24,18 @@ def gauge_sites(n: int = 20, seed: int = 0) -> pd.DataFrame:
     mukims = facts[facts["level"] == "mukim"].copy()
     weight = mukims["district"].map({"Brunei-Muara": 3.0, "Tutong": 2.0, "Belait": 1.0, "Temburong": 1.0})
     rng = np.random.default_rng(seed)
-    pick = mukims.sample(n=min(n, len(mukims)), weights=weight, random_state=seed).sort_values("name")
+    pick = (mukims.sample(n=n, weights=weight, random_state=seed) if n < len(mukims) else mukims).sort_values("name")
+    spread = np.full(len(pick), 0.01)
+    if n > len(mukims):
+        # More gauges than mukims (benchmarks): extra gauges in the same mukims, further from the centroid.
+        extra = mukims.sample(n=n - len(mukims), weights=weight, replace=True, random_state=seed + 1)
+        pick, spread = pd.concat([pick, extra]), np.concatenate([spread, np.full(len(extra), 0.03)])
+    counts = pick.groupby("name").cumcount().to_numpy()
     return pd.DataFrame({
         "station": [f"RG-{i:02d}" for i in range(1, len(pick) + 1)],
-        "name": [f"{m} gauge" for m in pick["name"]],
-        "lat": (pick["lat"] + rng.normal(0, 0.01, len(pick))).round(5).to_numpy(),
-        "lon": (pick["lon"] + rng.normal(0, 0.01, len(pick))).round(5).to_numpy()})
+        "name": [f"{m} gauge" + (f" {c + 1}" if c else "") for m, c in zip(pick["name"], counts)],
+        "lat": (pick["lat"] + rng.normal(0, 1, len(pick)) * spread).round(5).to_numpy(),
+        "lon": (pick["lon"] + rng.normal(0, 1, len(pick)) * spread).round(5).to_numpy()})
 
 
 def storm_rain(sites: pd.DataFrame, hours: pd.DatetimeIndex, seed: int = 0, peak_mm_h: float = 70.0,

@@ -1,4 +1,4 @@
-"""ORM models of the hazard schema: admin areas, rain observations and risk scores.
+"""ORM models of the hazard schema: admin areas, rain/grid/forecast/river observations and risk scores.
 
 The Alembic migrations in ``sql/migrations`` create these tables; the models mirror them.
 """
@@ -75,3 +75,110 @@ class RiskScore(Base):
     rain_24h_mm: Mapped[float | None] = mapped_column(Float)
     drivers: Mapped[str] = mapped_column(Text)
     inputs: Mapped[dict | None] = mapped_column(JSONB)
+    # Added by 0005_disaster_feeds (nullable; the columns above keep their meaning).
+    rain_source: Mapped[str | None] = mapped_column(Text)              # gauges | grid | distant gauges | none
+    antecedent_72h_mm: Mapped[float | None] = mapped_column(Float)     # the 72 h before the last 24 h
+    forecast_3h_mm: Mapped[float | None] = mapped_column(Float)
+    forecast_6h_mm: Mapped[float | None] = mapped_column(Float)
+    river_station: Mapped[str | None] = mapped_column(Text)
+    river_pct_danger: Mapped[float | None] = mapped_column(Float)      # reading / danger level, %
+    exposure: Mapped[dict | None] = mapped_column(JSONB)
+
+
+class RainGridCell(Base):
+    __tablename__ = "rain_grid_cells"
+    __table_args__ = (UniqueConstraint("res_deg", "lon", "lat"), {"schema": SCHEMA})
+
+    cell_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    res_deg: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)                          # centre, degrees
+    lat: Mapped[float] = mapped_column(Float)
+    geom = mapped_column(Geometry("POLYGON", srid=4326, spatial_index=True), nullable=False)
+
+
+class RainGridValue(Base):
+    """Rain depth (mm) in the period of ``period_s`` seconds ending at ``ts`` (UTC), per cell."""
+
+    __tablename__ = "rain_grid_values"
+    __table_args__ = {"schema": SCHEMA}
+
+    cell_id: Mapped[int] = mapped_column(ForeignKey(f"{SCHEMA}.rain_grid_cells.cell_id", ondelete="CASCADE"),
+                                         primary_key=True)
+    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    period_s: Mapped[int] = mapped_column(Integer)
+    rain_mm: Mapped[float] = mapped_column(Float)
+    batch_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class AreaGridWeight(Base):
+    """Fraction (0-1) of an area's surface in a grid cell."""
+
+    __tablename__ = "area_grid_weights"
+    __table_args__ = {"schema": SCHEMA}
+
+    area_id: Mapped[int] = mapped_column(ForeignKey(f"{SCHEMA}.admin_areas.id", ondelete="CASCADE"), primary_key=True)
+    cell_id: Mapped[int] = mapped_column(ForeignKey(f"{SCHEMA}.rain_grid_cells.cell_id", ondelete="CASCADE"),
+                                         primary_key=True)
+    fraction: Mapped[float] = mapped_column(Float)
+
+
+class ForecastPoint(Base):
+    __tablename__ = "forecast_points"
+    __table_args__ = {"schema": SCHEMA}
+
+    point_id: Mapped[str] = mapped_column(Text, primary_key=True)     # "lat,lon"
+    geom = mapped_column(Geometry("POINT", srid=4326), nullable=False)
+
+
+class RainForecast(Base):
+    """Forecast rain (mm) in the hour ending at ``valid_ts``, from the forecast issued at ``issued_at``."""
+
+    __tablename__ = "rain_forecasts"
+    __table_args__ = {"schema": SCHEMA}
+
+    point_id: Mapped[str] = mapped_column(ForeignKey(f"{SCHEMA}.forecast_points.point_id", ondelete="CASCADE"),
+                                          primary_key=True)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    valid_ts: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    lead_h: Mapped[int] = mapped_column(SmallInteger)
+    rain_mm: Mapped[float] = mapped_column(Float)
+    batch_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class RiverStation(Base):
+    """A river-level gauge and its owner's alert/warning/danger levels (m, station datum; null = none)."""
+
+    __tablename__ = "river_stations"
+    __table_args__ = {"schema": SCHEMA}
+
+    station_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str | None] = mapped_column(Text)
+    river: Mapped[str | None] = mapped_column(Text)
+    alert_m: Mapped[float | None] = mapped_column(Float)
+    warning_m: Mapped[float | None] = mapped_column(Float)
+    danger_m: Mapped[float | None] = mapped_column(Float)
+    thresholds_source: Mapped[str | None] = mapped_column(Text)
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+
+
+class RiverLevel(Base):
+    __tablename__ = "river_levels"
+    __table_args__ = {"schema": SCHEMA}
+
+    station_id: Mapped[str] = mapped_column(ForeignKey(f"{SCHEMA}.river_stations.station_id", ondelete="CASCADE"),
+                                            primary_key=True)
+    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    level_m: Mapped[float] = mapped_column(Float)
+    batch_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class RescoreHour(Base):
+    """An already-scored hour (end, UTC) whose inputs late or corrected data changed."""
+
+    __tablename__ = "rescore_hours"
+    __table_args__ = {"schema": SCHEMA}
+
+    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    batch_id: Mapped[int | None] = mapped_column(Integer)
+    marked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
