@@ -173,6 +173,15 @@ def storm() -> list[Path]:
     # Levels fall only after the hold-down, so score some dry hours after the storm.
     after = end + pd.Timedelta(hours=12)
     dp.score_hours(end, after)
+    # The demo replays a synthetic storm: start its bulletin history afresh, since an earlier demo
+    # run (e.g. with other feeds) may have issued different messages for the same hours, and
+    # bulletins refuse to rewrite history that later messages reference.
+    from sqlalchemy import text
+
+    from platform_core.db import get_engine
+
+    with get_engine().begin() as conn:
+        conn.execute(text("DELETE FROM hazard.bulletins WHERE sent >= :s"), {"s": start.to_pydatetime()})
     bulletins = dp.issue_bulletins_through(start, after)
     console.print({k: bulletins[k] for k in ("hours", "alerts", "updates", "cancels", "feed")})
     console.print(f"({time.perf_counter() - t:.1f} s)")
