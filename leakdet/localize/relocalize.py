@@ -3,7 +3,7 @@
 One alarm's signature is a few hours of noisy deviations. Each day the detector also
 records every logger's mean deviation over the night (01:00-05:00 local, when demand and
 so model error are lowest); an open event is re-localized from the mean of those nightly
-signatures since its estimated start. The noise falls with every night while a growing
+signatures since its estimated start (the latest two weeks at most). The noise falls with every night while a growing
 leak's drop rises, so an incipient leak's candidates sharpen as it grows. The pipe
 reported at detection stays in ``details.initial_top`` for scoring.
 """
@@ -20,6 +20,7 @@ from leakdet.detect.events import keep_initial_top, replace_candidates
 
 NIGHT_FILE = "night_deviation.parquet"
 MIN_NIGHTS = 2
+MAX_NIGHTS = 14      # the latest nights only: the leak as it is now, and a bounded cost per event and day
 
 
 def save_night_deviation(folder: Path, deviation: pd.Series) -> Path:
@@ -59,7 +60,7 @@ def relocalize_open_events(conn, network_id: int, day: date, day_folder, localiz
         details = dict(row.details or {})
         if details.get("relocalized_on") and date.fromisoformat(details["relocalized_on"]) > day:
             continue
-        first = pd.Timestamp(row.estimated_start).tz_convert(tz).date()
+        first = max(pd.Timestamp(row.estimated_start).tz_convert(tz).date(), day - timedelta(days=MAX_NIGHTS - 1))
         signature, nights = accumulated_signature(day_folder, first, day)
         if nights < MIN_NIGHTS or signature.notna().sum() < 3:
             continue
