@@ -29,7 +29,7 @@ ENGINE = ("residual CUSUM per logger on an hour-of-week baseline (hour-of-day un
 
 
 LEARNED = ("; trained first on the first days of the year (`leakdet train`, schedule leaks blanked as known), "
-           "localization by the XGBoost pair localizer (rank 1 = least expected distance), correlation kept beside it")
+           "localization by the mean of the XGBoost pair and correlation probabilities (rank 1 = least expected distance)")
 
 
 def sensor_map(yalm: Path, out: Path) -> Path:
@@ -57,6 +57,7 @@ def events_table(per_event: pd.DataFrame) -> pd.DataFrame:
         details = pd.read_sql(text(
             """SELECT id AS event_id, details->'sensors' AS alarms, details->>'localization' AS localization,
                       details->'classical_candidates'->0->>0 AS classical_top, est_flow_lps,
+                      details->'signature_m' AS signature_m,
                       estimated_start FROM water.leak_events"""), conn)
     return per_event.merge(details, on="event_id", how="left")
 

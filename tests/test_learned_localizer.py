@@ -96,4 +96,22 @@ def test_train_learns_baseline_excluding_known_leaks_and_stores_a_versioned_loca
         versions = conn.execute(text(
             """SELECT DISTINCT e.model_version FROM water.leak_events e JOIN water.networks n ON n.id = e.network_id
                WHERE n.name = 'net1-train'""")).scalars().all()
-    assert versions == [out["localizer"]["version"]]
+    assert versions == [out["localizer"]["version"] + "+correlation"]   # learned and classical, averaged
+
+
+def test_ensemble_averages_both_localizers(trained):
+    from leakdet.localize.correlation import CorrelationLocalizer
+    from leakdet.localize.ensemble import EnsembleLocalizer
+
+    wn, loc = trained
+    classical = CorrelationLocalizer()
+    classical.sensors_, classical.pipes_, classical.signatures_ = (loc.reference_.sensors, loc.reference_.pipes,
+                                                                   loc.reference_.night)
+    ens = EnsembleLocalizer(loc, classical)
+    x = pd.DataFrame([loc.reference_.night[:, list(loc.reference_.pipes).index("21")] * 10.0],
+                     columns=loc.reference_.sensors)
+    proba = ens.predict_proba(x)
+    assert proba.to_numpy().sum() == pytest.approx(1.0) and (proba.to_numpy() >= 0).all()
+    cands = ens.candidates(x.iloc[0])
+    assert cands["link_id"].iloc[0] == "21" and cands.attrs["search_radius_m"] >= 0
+    assert list(ens.predict(x)) == ["21"]

@@ -11,7 +11,8 @@ from leakdet.detect.residual_cusum import Alarm
 from leakdet.localize.nearest_pipes import candidate_pipes
 
 GROUP_WINDOW = pd.Timedelta(hours=6)   # alarms this close together are one leak
-LOCALIZATION_METHODS = {"CorrelationLocalizer": "sensitivity-correlation", "XGBoostLocalizer": "xgboost-pairs"}
+LOCALIZATION_METHODS = {"CorrelationLocalizer": "sensitivity-correlation", "XGBoostLocalizer": "xgboost-pairs",
+                        "EnsembleLocalizer": "xgboost-pairs+correlation"}
 
 
 def group_alarms(alarms: list[Alarm]) -> list[list[Alarm]]:

@@ -218,7 +218,9 @@ def _localizers(network: str, stored, sensors: pd.DataFrame, demand_compensated:
         learned = load_localizer(conn, stored.id, version) if version else None
     if learned is None:
         return Localizers(classical, None, "correlation-v1")
-    return Localizers(learned, classical, version)
+    from leakdet.localize.ensemble import EnsembleLocalizer
+
+    return Localizers(EnsembleLocalizer(learned, classical), classical, f"{version}+correlation")
 
 
 def render_day_map(network: str, day: str | date) -> str:
