@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from leakdet.localize.learned import crew_candidates
+
 
 class EnsembleLocalizer(BaseEstimator):
     """Parameters
@@ -41,19 +43,9 @@ class EnsembleLocalizer(BaseEstimator):
         return np.array([self.candidates(drops.iloc[i])["link_id"].iloc[0] for i in range(len(drops))])
 
     def candidates(self, drop: pd.Series) -> pd.DataFrame:
-        """Top-k pipes (rank 1 = least expected distance), ``attrs["search_radius_m"]`` as the learned localizer."""
+        """Top-k pipes among the 60 most probable (see :func:`~leakdet.localize.learned.crew_candidates`)."""
         p = self.predict_proba(drop.to_frame().T).iloc[0].to_numpy()
         ref = self.learned.reference_
         idx = np.argsort(-p)[:60]
         q = p[idx] / max(p[idx].sum(), 1e-12)
-        xy = ref.pipe_xy[idx]
-        expected = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1]) @ q
-        start = int(np.argmin(expected))
-        order = np.concatenate([[start], [i for i in range(len(idx)) if i != start]])
-        top = order[: self.top_k]
-        out = pd.DataFrame({"link_id": ref.pipes[idx[top]], "probability": q[top]})
-        d = np.hypot(*(xy - xy[start]).T)
-        by_d = np.argsort(d)
-        mass = np.cumsum(q[by_d])
-        out.attrs["search_radius_m"] = float(d[by_d][min(np.searchsorted(mass, self.coverage), len(d) - 1)])
-        return out
+        return crew_candidates(ref.pipes[idx], ref.pipe_xy[idx], q, self.top_k, self.coverage)
