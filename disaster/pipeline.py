@@ -81,3 +81,21 @@ def issue_bulletins_through(start, end, out_dir: str | Path | None = None, area_
         totals["messages"] += [{"hour": result["hour"], **m} for m in result["messages"]]
         totals["feed"] = result["feed"]
     return totals
+
+
+FEED_KINDS = ("rain_gauge",)
+
+
+def ingest_feed(path: str | Path, kind: str, force: bool = False) -> dict:
+    """Ingest one feed file of ``kind``: the single entry point the ``rain_flood_ingest`` DAG calls.
+
+    Every kind records the file's checksum in ``ingest.batches``, so a file already loaded
+    is skipped (``status: skipped``) unless ``force``. Only rain-gauge CSVs are supported
+    on this branch; other kinds (rain_grid, forecast, river_gauge) are being added
+    separately and raise a clear error until then.
+    """
+    from disaster.errors import DisasterError
+
+    if kind == "rain_gauge":
+        return {"kind": kind, **ingest_rain_file(path, force=force)}
+    raise DisasterError(f"{path}: feed kind {kind!r} is not supported here; supported: {', '.join(FEED_KINDS)}")
