@@ -24,6 +24,9 @@ sys.path.insert(0, os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
 
 import pytest
 
+# Integration tests start real Airflow services (``make test-integration``); ``make test`` skips them.
+collect_ignore = [] if os.environ.get("BNW_INTEGRATION") == "1" else ["integration"]
+
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 

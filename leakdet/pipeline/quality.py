@@ -12,7 +12,6 @@ from datetime import date
 
 from sqlalchemy import text
 
-from leakdet.pipeline.daily import as_day
 from platform_core.db import get_engine
 
 
@@ -39,7 +38,7 @@ def _day_status(network: str, day: date):
 
 def check_day(network: str, day, thresholds: Thresholds = Thresholds()) -> dict:
     """Sensor coverage and residual sanity for one day; returns the figures or raises."""
-    day = as_day(day)
+    day = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
     rows = _day_status(network, day)
     if not rows:
         raise DataQualityError(f"network {network}, {day}: no sensor status stored (residuals not computed?)")
