@@ -65,7 +65,7 @@ def use_platform_database() -> str:
     through the Postgres provider. A developer shell without it may rely on ``DATABASE_URL``;
     with neither, the task fails with a message naming both.
     """
-    from airflow.exceptions import AirflowNotFoundException
+    from airflow.sdk.exceptions import AirflowNotFoundException
     from airflow.providers.postgres.hooks.postgres import PostgresHook
 
     try:

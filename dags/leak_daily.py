@@ -33,6 +33,21 @@ def last_complete_day(last_ts: str) -> str:
     return end.subtract(days=1).date().isoformat()
 
 
+def targets_from_asset_events(triggering_asset_events) -> list[dict]:
+    """{network, day} per network announced by ``scada_ingest``: the last complete day its new files cover.
+
+    Events come keyed by what the run was triggered on; events emitted through the alias also
+    appear under the alias, so each event's own asset (not the key) names the network.
+    """
+    latest = {}
+    for events in (triggering_asset_events or {}).values():
+        for event in events:
+            network, extra = network_of(event.asset.uri), event.extra or {}
+            if network and extra.get("last_ts"):
+                latest[network] = max(latest.get(network, ""), last_complete_day(extra["last_ts"]))
+    return [{"network": n, "day": d} for n, d in sorted(latest.items())]
+
+
 @dag(
     dag_id="leak_daily",
     schedule=AssetOrTimeSchedule(timetable=CronDataIntervalTimetable("0 0 * * *", timezone=LOCAL_TZ),
@@ -56,14 +71,9 @@ def leak_daily():
     def plan(params=None, data_interval_start=None, triggering_asset_events=None) -> list[dict]:
         if params["day"]:
             return [{"network": params["network"], "day": params["day"]}]
-        targets = {}
-        for asset, events in (triggering_asset_events or {}).items():
-            network = network_of(asset.uri)
-            days = [last_complete_day(e.extra["last_ts"]) for e in events if (e.extra or {}).get("last_ts")]
-            if network and days:
-                targets[network] = max(days)
+        targets = targets_from_asset_events(triggering_asset_events)
         if targets:
-            return [{"network": n, "day": d} for n, d in sorted(targets.items())]
+            return targets
         if data_interval_start is None:
             raise ValueError("a manual run without a data interval needs the 'day' param")
         return [{"network": params["network"], "day": local_day(data_interval_start)}]

@@ -68,6 +68,25 @@ def test_leak_daily_plans_the_last_complete_day_of_new_files():
     assert last_complete_day("2024-06-03T12:00:00+00:00") == "2024-06-02"     # 20:00 Brunei: day still open
 
 
+def test_leak_daily_targets_each_announced_network_once():
+    from types import SimpleNamespace as Event
+
+    sys.path.insert(0, str(DAGS))
+    from leak_daily import targets_from_asset_events
+
+    def event(network, last_ts):
+        return Event(asset=Event(uri=f"bnw://scada/{network}"), extra={"last_ts": last_ts})
+
+    a1, a2, b = event("a", "2024-06-02T15:55:00+00:00"), event("a", "2024-06-03T15:55:00+00:00"), \
+        event("b", "2024-06-03T12:00:00+00:00")
+    # The same events arrive under the alias and under the assets; other assets are ignored.
+    events = {"alias bnw-scada": [a1, a2, b], "asset a": [a1, a2], "asset b": [b],
+              "other": [Event(asset=Event(uri="s3://x"), extra={"last_ts": "2024-06-03T15:55:00+00:00"})]}
+    assert targets_from_asset_events(events) == [{"network": "a", "day": "2024-06-03"},
+                                                 {"network": "b", "day": "2024-06-02"}]
+    assert targets_from_asset_events(None) == []
+
+
 def test_connection_becomes_the_platform_database_url():
     sys.path.insert(0, str(DAGS))
     from _bnw_common import database_url_from_connection

@@ -46,12 +46,12 @@ def test_mapped_batches_run_on_both_workers(stack, tmp_path):
     import_net1_network(tmp_path, NET)
     stack.wait_ready(["leak_model_refresh"])
     run_id = stack.trigger("leak_model_refresh", None, {
-        "network": NET, "sizes_lps": [10.0], "hours": [3], "n_models": 2, "batch_size": 3, "n_estimators": 20})
+        "network": NET, "sizes_lps": [10.0], "hours": [3], "n_models": 2, "batch_size": 4, "n_estimators": 20})
     stack.wait_run("leak_model_refresh", run_id, timeout=300)
 
     tis = stack.api("GET", f"/api/v2/dags/leak_model_refresh/dagRuns/{run_id}/taskInstances?limit=100")
     simulate = [t for t in tis["task_instances"] if t["task_id"] == "simulate"]
-    assert len(simulate) == 8                                  # 24 scenarios in batches of 3
+    assert len(simulate) == 6                                  # 24 scenarios in batches of 4
     assert {t["hostname"] for t in simulate} == {"w1", "w2"}    # the batches spread over both workers
     assert all(t["state"] == "success" for t in simulate)
     with get_engine().connect() as conn:
