@@ -127,4 +127,6 @@ def test_dag_files_parse_fast_without_heavy_imports(parse_probe, dag_file):
     seconds, new_modules = parse_probe[dag_file]
     heavy = sorted({m.split(".")[0] for m in new_modules if m.split(".")[0] in HEAVY or m in HEAVY})
     assert heavy == [], f"{dag_file} imports heavy modules at parse time: {heavy}"
-    assert seconds < 1.0, f"{dag_file} takes {seconds:.2f} s to parse (beyond airflow.sdk itself)"
+    # Typically 0.1-0.5 s; the bound leaves room for a loaded CI machine (one heavy import alone,
+    # wntr or geopandas, costs several seconds).
+    assert seconds < 3.0, f"{dag_file} takes {seconds:.2f} s to parse (beyond airflow.sdk itself)"
