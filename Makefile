@@ -4,7 +4,7 @@ export UV_PYTHON_DOWNLOADS := never
 UV = $(shell command -v uv 2>/dev/null || ( [ -x $(HOME)/.local/bin/uv ] && echo $(HOME)/.local/bin/uv ) || echo .tools/uv-venv/bin/uv)
 RUN = $(UV) run --frozen --no-sync
 
-.PHONY: setup demo test bench lock
+.PHONY: setup demo test test-integration airflow bench lock
 setup:
 	@scripts/bootstrap.sh
 
@@ -13,6 +13,16 @@ demo: setup
 
 test: setup
 	$(RUN) pytest -q -n 2 --dist loadfile
+
+# Real Airflow services (scheduler, dag-processor, api-server; LocalExecutor, then Celery with two
+# workers on the local Redis) on throwaway PostgreSQL databases; a few minutes.
+test-integration: setup
+	scripts/ensure-redis.sh
+	BNW_INTEGRATION=1 $(RUN) pytest -q -p no:xdist tests/integration
+
+# A local `airflow standalone` on the project's DAGs (home under work/airflow; prints the login).
+airflow: setup
+	UV=$(UV) scripts/airflow-standalone.sh
 
 bench: setup
 	$(RUN) python -m bench.run_all

@@ -153,3 +153,4 @@ def issue_bulletins_through(start, end, out_dir: str | Path | None = None, area_
         totals["messages"] += [{"hour": result["hour"], **m} for m in result["messages"]]
         totals["feed"] = result["feed"]
     return totals
+

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -37,6 +38,8 @@ def setup_airflow_home() -> None:
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(REPO_ROOT / "dags"))
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
+    # As the DAG processor does for its bundle: the DAGs import their shared dags/_bnw_common.py.
+    sys.path.insert(0, os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
 
 
 def leak_week(use_airflow: bool) -> tuple[str, pd.DataFrame]:

@@ -16,8 +16,16 @@ os.environ["AIRFLOW_HOME"] = _AIRFLOW_HOME
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parents[1] / "dags")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
+# The DAG processor puts the bundle folder on sys.path (so DAGs can share dags/_bnw_common.py);
+# dag.test() parses in this process, so do the same here.
+import sys
+
+sys.path.insert(0, os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
 
 import pytest
+
+# Integration tests start real Airflow services (``make test-integration``); ``make test`` skips them.
+collect_ignore = [] if os.environ.get("BNW_INTEGRATION") == "1" else ["integration"]
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

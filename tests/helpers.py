@@ -88,3 +88,54 @@ def import_net1_with_scada(tmp_path: Path, name: str, start_local: str, days: in
     smap.write_text(NET1_DAILY_SENSORS)
     import_sensor_map(smap, name)
     ingest_file(net1_scada_csv(tmp_path / f"{name}.csv", start_local, days, **leak), name)
+
+
+def import_net1_network(tmp_path: Path, name: str) -> None:
+    """Net1 and its daily-run sensor map, without readings (they arrive through an inbox)."""
+    from leakdet.network.georef import Georeference
+    from leakdet.network.inp_import import import_network
+    from leakdet.network.sensor_map import import_sensor_map
+
+    import_network(NET1, name, Georeference(origin=(4.89, 114.94), anchor="centre"))
+    smap = tmp_path / f"{name}-sensors.csv"
+    smap.write_text(NET1_DAILY_SENSORS)
+    import_sensor_map(smap, name)
+
+
+# The leak run's results for one network, rows in a fixed order and without surrogate keys,
+# so two databases (or two moments) can be compared table by table.
+LEAK_TABLES = {
+    "leak_events": """SELECT e.event_key, e.run_day, e.detected_at, e.estimated_start, e.status, e.est_flow_lps,
+                             e.detector, e.model_version, e.details::text
+                      FROM water.leak_events e JOIN water.networks n ON n.id = e.network_id
+                      WHERE n.name = :n ORDER BY e.event_key""",
+    "leak_candidates": """SELECT e.event_key, c.rank, c.link_id, c.probability
+                          FROM water.leak_candidates c JOIN water.leak_events e ON e.id = c.event_id
+                          JOIN water.networks n ON n.id = e.network_id WHERE n.name = :n
+                          ORDER BY e.event_key, c.rank""",
+    "leak_event_updates": """SELECT e.event_key, u.run_day, u.observed_at, u.est_flow_lps, u.candidates::text
+                             FROM water.leak_event_updates u JOIN water.leak_events e ON e.id = u.event_id
+                             JOIN water.networks n ON n.id = e.network_id WHERE n.name = :n
+                             ORDER BY e.event_key, u.observed_at""",
+    "detector_state": """SELECT d.detector, d.as_of_day, d.state::text FROM water.detector_state d
+                         JOIN water.networks n ON n.id = d.network_id WHERE n.name = :n
+                         ORDER BY d.detector, d.as_of_day""",
+    "sensor_day_status": """SELECT s.sensor_id, d.day, d.n_readings, d.coverage, d.residual_mean, d.residual_std,
+                                   d.flag
+                            FROM water.sensor_day_status d JOIN water.sensors s ON s.id = d.sensor_pk
+                            JOIN water.networks n ON n.id = s.network_id WHERE n.name = :n
+                            ORDER BY s.sensor_id, d.day""",
+}
+
+
+def leak_state(conn, network: str) -> dict:
+    """{table: (row count, md5 of the ordered rows)} of a network's leak results."""
+    from sqlalchemy import text
+
+    out = {}
+    for table, query in LEAK_TABLES.items():
+        row = conn.execute(text(f"SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY ord), '')) "
+                                f"FROM (SELECT q.*, row_number() OVER () AS ord FROM ({query}) q) t"),
+                           {"n": network}).one()
+        out[table] = (row[0], row[1])
+    return out

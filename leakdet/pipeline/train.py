@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -74,16 +75,22 @@ def learn_baseline(network: str, start, end, known_leaks=None, detector: Residua
             "known_leaks": len(periods), "demand_compensated": compensated}
 
 
-def train_localizer(network: str, demand_compensated: bool = True, workers: int = 2, **options) -> dict:
-    """Simulate the scenario library and fit, validate and store the learned localizer."""
-    from leakdet.localize.learned import XGBoostLocalizer
-    from leakdet.localize.nearest_pipes import network_points
-    from leakdet.localize.pair_features import Reference
-    from leakdet.localize.registry import save_localizer
-    from leakdet.scenarios.library import build_library
+@dataclass
+class TrainingInputs:
+    """What a localizer is trained for: the stored model, its pressure loggers on junctions
+    (sensor_id -> junction) and the coordinates of loggers and pipes."""
 
-    engine = get_engine()
-    with engine.connect() as conn:
+    stored: object
+    sensor_nodes: dict
+    sensor_xy: pd.DataFrame
+    pipe_xy: pd.DataFrame
+
+
+def training_inputs(network: str) -> TrainingInputs:
+    """Read the network's model and loggers; at least 3 pressure loggers on junctions are needed."""
+    from leakdet.localize.nearest_pipes import network_points
+
+    with get_engine().connect() as conn:
         stored = fetch_network(conn, network)
         sensors = load_sensors(conn, network)
         sensor_xy, pipe_xy = network_points(conn, stored.id)
@@ -92,18 +99,46 @@ def train_localizer(network: str, demand_compensated: bool = True, workers: int 
     if len(loggers) < 3:
         raise SimulationFailed(f"network {network}: {len(loggers)} pressure loggers on junctions; "
                                "localization needs at least 3")
-    sensor_nodes = dict(zip(loggers["sensor_id"], loggers["element_id"]))
-    estimator_options = {k: options.pop(k) for k in list(options) if k in XGBoostLocalizer().get_params()}
-    library = build_library(stored.inp_text, sensor_nodes, list(pipe_xy.index), workers=workers,
-                            demand_compensated=demand_compensated, **options)
-    reference = Reference.from_library(library, list(sensor_nodes), pipe_xy, sensor_xy)
+    return TrainingInputs(stored, dict(zip(loggers["sensor_id"], loggers["element_id"])), sensor_xy, pipe_xy)
+
+
+def split_estimator_options(options: dict) -> tuple[dict, dict]:
+    """(estimator options, library options) from one keyword dict."""
+    from leakdet.localize.learned import XGBoostLocalizer
+
+    names = XGBoostLocalizer().get_params()
+    return ({k: v for k, v in options.items() if k in names}, {k: v for k, v in options.items() if k not in names})
+
+
+def fit_localizer(inputs: TrainingInputs, library: pd.DataFrame, demand_compensated: bool = True,
+                  **estimator_options) -> dict:
+    """Fit, validate and store the learned localizer on a simulated library; returns version and metrics."""
+    from leakdet.localize.learned import XGBoostLocalizer
+    from leakdet.localize.pair_features import Reference
+    from leakdet.localize.registry import save_localizer
+
+    reference = Reference.from_library(library, list(inputs.sensor_nodes), inputs.pipe_xy, inputs.sensor_xy)
     estimator = XGBoostLocalizer(**estimator_options).fit(library, reference)
     metrics = {"heldout_top1": estimator.heldout_top1_, "candidate_recall": estimator.recall_,
                "temperature": estimator.temperature_, "n_pipes": len(reference.pipes),
                "demand_compensated": demand_compensated}
-    with engine.begin() as conn:
+    stored = inputs.stored
+    with get_engine().begin() as conn:
         version = save_localizer(conn, stored.id, stored.inp_sha256, estimator, len(library), metrics)
     return {"version": version, "n_scenarios": len(library), **metrics}
+
+
+def train_localizer(network: str, demand_compensated: bool = True, workers: int = 2, **options) -> dict:
+    """Simulate the scenario library on a local process pool and fit, validate and store the
+    learned localizer (the Airflow DAG does the same with one task per batch, see
+    :mod:`leakdet.pipeline.model_refresh`)."""
+    from leakdet.scenarios.library import build_library
+
+    inputs = training_inputs(network)
+    estimator_options, library_options = split_estimator_options(options)
+    library = build_library(inputs.stored.inp_text, inputs.sensor_nodes, list(inputs.pipe_xy.index),
+                            workers=workers, demand_compensated=demand_compensated, **library_options)
+    return fit_localizer(inputs, library, demand_compensated, **estimator_options)
 
 
 def train(network: str, start, end, known_leaks=None, workers: int = 2, **options) -> dict:

@@ -39,16 +39,14 @@ def library_batches(inp_text: str, sensor_nodes: dict, scenarios: pd.DataFrame, 
     return batches
 
 
-def build_library(inp_text: str, sensor_nodes: dict, pipes: list[str] | None = None, workers: int = 2,
-                  **options) -> pd.DataFrame:
-    """Simulate a scenario library over every pipe (or ``pipes``).
+def plan_library(inp_text: str, sensor_nodes: dict, pipes: list[str] | None = None, **options) -> list[ScenarioBatch]:
+    """The batches of a library over every pipe (or ``pipes``), without running them.
 
-    Returns
-    -------
-    DataFrame
-        One row per scenario: ``kind``, ``element``, ``size_lps``, ``hour``, ``model``,
-        ``leak_lps`` and the pressure drop (m) at every sensor.
+    Options: ``sizes_lps``, ``hours`` (the scenario table) and those of :func:`library_batches`.
+    Deterministic: the same arguments give the same batches, so a batch can be named by its
+    index and rebuilt where it runs (an Airflow mapped task on another worker).
     """
+    options = dict(options)
     sizes = options.pop("sizes_lps", (1.0, 2.5, 6.0))
     hours = options.pop("hours", (3, 14))
     if pipes is None:
@@ -58,8 +56,25 @@ def build_library(inp_text: str, sensor_nodes: dict, pipes: list[str] | None = N
         with tempfile.TemporaryDirectory(prefix="bnw-lib-") as tmp:
             (Path(tmp) / "m.inp").write_text(inp_text)
             pipes = list(wntr.network.WaterNetworkModel(str(Path(tmp) / "m.inp")).pipe_name_list)
-    scenarios = leak_scenarios(pipes, sizes, hours)
-    batches = library_batches(inp_text, sensor_nodes, scenarios, **options)
+    return library_batches(inp_text, sensor_nodes, leak_scenarios(pipes, sizes, hours), **options)
+
+
+def batch_frame(batch: ScenarioBatch, drops: pd.DataFrame) -> pd.DataFrame:
+    """A batch's scenario rows joined with their simulated drops (the library's row format)."""
+    return batch.scenarios.set_index("scenario_id").join(drops, how="inner")
+
+
+def build_library(inp_text: str, sensor_nodes: dict, pipes: list[str] | None = None, workers: int = 2,
+                  **options) -> pd.DataFrame:
+    """Simulate a scenario library over every pipe (or ``pipes``) on a local process pool.
+
+    Returns
+    -------
+    DataFrame
+        One row per scenario: ``kind``, ``element``, ``size_lps``, ``hour``, ``model``,
+        ``leak_lps`` and the pressure drop (m) at every sensor.
+    """
+    batches = plan_library(inp_text, sensor_nodes, pipes, **options)
     drops = run_scenarios(batches, workers)
     meta = pd.concat([b.scenarios for b in batches]).set_index("scenario_id")
     return meta.join(drops, how="inner")
