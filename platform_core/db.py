@@ -134,6 +134,7 @@ def temporary_database(prefix: str = "bnw_tmp") -> Iterator[str]:
     url = base.set(database=name).render_as_string(hide_password=False)
     old = os.environ.get("DATABASE_URL")
     os.environ["DATABASE_URL"] = url
+    get_engine.cache_clear()        # an engine cached for the previous DATABASE_URL must not be reused
     try:
         migrate(url)
         yield url

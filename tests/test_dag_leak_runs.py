@@ -88,7 +88,9 @@ def test_leak_daily_runs_rerun_and_batch_equivalence(dags, inbox):
         assert run.state == "success"
     with _engine().connect() as conn:
         after_three = leak_state(conn, NET)
-        versions = conn.execute(text("SELECT DISTINCT model_version FROM water.leak_events")).scalars().all()
+        versions = conn.execute(text(
+            """SELECT DISTINCT e.model_version FROM water.leak_events e JOIN water.networks n ON n.id = e.network_id
+               WHERE n.name = :n"""), {"n": NET}).scalars().all()
     assert after_three["detector_state"][0] == 3 and after_three["sensor_day_status"][0] == 3 * 4   # pressure loggers
     assert after_three["leak_events"][0] >= 1 and versions == ["correlation-v1"]
     reports = Path(os.environ["BNW_REPORTS_DIR"]) / "leaks" / NET

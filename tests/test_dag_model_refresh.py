@@ -69,4 +69,4 @@ def test_model_refresh_maps_batches_and_stores_the_model_train_would(dags):
         versions = conn.execute(text("SELECT DISTINCT e.model_version FROM water.leak_events e "
                                      "JOIN water.networks n ON n.id = e.network_id WHERE n.name = :n"),
                                 {"n": NET}).scalars().all()
-    assert versions == [fitted["version"]]
+    assert versions == [fitted["version"] + "+correlation"]      # the ensemble of learned and classical

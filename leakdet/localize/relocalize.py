@@ -46,10 +46,21 @@ def accumulated_signature(day_folder, first: date, last: date) -> tuple[pd.Serie
     return pd.concat(nights, axis=1).mean(axis=1, skipna=True), len(nights)
 
 
-def relocalize_open_events(conn, network_id: int, day: date, day_folder, localizer, tz: str = "Asia/Brunei") -> int:
+REPLACE_CANDIDATES = False
+"""Measured on the L-Town year (docs/benchmarks.md, runs nozones-xgb-v1 and ensemble-v1), the
+accumulated night signature localized worse than the alarm's own (loggers outside an alarm
+keep learning, so the leak fades from their deviations), and replacing the candidates broke
+the matching of later alarms to their open event. Until that is fixed the night evidence and
+its best pipes are recorded in the event's details for the analyst, and the candidates stay."""
+
+
+def relocalize_open_events(conn, network_id: int, day: date, day_folder, localizer, tz: str = "Asia/Brunei",
+                           replace: bool = REPLACE_CANDIDATES) -> int:
     """Re-localize every event open at ``day`` that was detected before it; returns how many changed.
 
-    Idempotent per day, and a re-run of an earlier day never overwrites a later day's result.
+    The accumulated night signature and its top pipes go to ``details`` (``night_signature_m``,
+    ``night_candidates``); with ``replace`` they also become the event's candidates. Idempotent
+    per day, and a re-run of an earlier day never overwrites a later day's result.
     """
     rows = conn.execute(text(
         """SELECT id, estimated_start, details FROM water.leak_events
@@ -65,12 +76,15 @@ def relocalize_open_events(conn, network_id: int, day: date, day_folder, localiz
         if nights < MIN_NIGHTS or signature.notna().sum() < 3:
             continue
         cands = localizer.candidates(signature)
-        keep_initial_top(conn, row.id, details)
         details.update({"relocalized_on": day.isoformat(), "evidence_nights": nights,
-                        "night_signature_m": {k: round(float(v), 4) for k, v in signature.dropna().items()}})
-        if "search_radius_m" in cands.attrs:
-            details["search_radius_m"] = round(cands.attrs["search_radius_m"], 1)
-        replace_candidates(conn, row.id, zip(cands["link_id"], cands["probability"]))
+                        "night_signature_m": {k: round(float(v), 4) for k, v in signature.dropna().items()},
+                        "night_candidates": [[l, round(float(p), 4)] for l, p in
+                                             zip(cands["link_id"], cands["probability"])]})
+        if replace:
+            keep_initial_top(conn, row.id, details)
+            if "search_radius_m" in cands.attrs:
+                details["search_radius_m"] = round(cands.attrs["search_radius_m"], 1)
+            replace_candidates(conn, row.id, zip(cands["link_id"], cands["probability"]))
         conn.execute(text("UPDATE water.leak_events SET details = CAST(:d AS jsonb) WHERE id = :e"),
                      {"d": json.dumps(details), "e": row.id})
         changed += 1
