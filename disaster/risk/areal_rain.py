@@ -57,14 +57,21 @@ def hourly_gauge_rain(conn, start_utc: pd.Timestamp, end_utc: pd.Timestamp) -> p
     return table.reindex(hours)
 
 
-def areal_rain(gauges: pd.DataFrame, weights: pd.DataFrame) -> pd.DataFrame:
-    """Areal rain (mm) per hour (rows) and area (columns); NaN where no gauge reported at all."""
-    cols = [c for c in weights.columns if c in gauges.columns]
-    g = gauges.reindex(columns=cols).to_numpy()
-    w = weights[cols].to_numpy()                       # areas × stations
-    have = ~np.isnan(g)
-    num = np.nan_to_num(g) @ w.T
+def weighted_area_mean(values: pd.DataFrame, weights: pd.DataFrame, min_weight: float = 0.0) -> pd.DataFrame:
+    """Mean of ``values`` (rows hour, columns source: gauge or grid cell) per area, with ``weights``
+    (rows area, columns source) renormalised over the sources that reported; NaN where the
+    reporting weight is not above ``min_weight``."""
+    cols = [c for c in weights.columns if c in values.columns]
+    v = values.reindex(columns=cols).to_numpy()
+    w = weights[cols].to_numpy()                       # areas × sources
+    have = ~np.isnan(v)
+    num = np.nan_to_num(v) @ w.T
     den = have.astype(float) @ w.T
     with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.where(den > 0, num / den, np.nan)
-    return pd.DataFrame(out, index=gauges.index, columns=weights.index)
+        out = np.where((den > 0) & (den >= min_weight), num / den, np.nan)
+    return pd.DataFrame(out, index=values.index, columns=weights.index)
+
+
+def areal_rain(gauges: pd.DataFrame, weights: pd.DataFrame) -> pd.DataFrame:
+    """Areal rain (mm) per hour (rows) and area (columns); NaN where no gauge reported at all."""
+    return weighted_area_mean(gauges, weights)

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import text
 
+from disaster.risk.areal_rain import weighted_area_mean
+
 MIN_COVER = 0.5
 
 
@@ -69,12 +71,4 @@ def areal_grid_rain(cells: pd.DataFrame, weights: pd.DataFrame) -> pd.DataFrame:
     """Areal rain (mm) per hour (rows) and area (columns); NaN where the grid covers under half the area."""
     if cells.shape[1] == 0 or weights.shape[1] == 0:
         return pd.DataFrame(np.nan, index=cells.index, columns=weights.index)
-    cols = [c for c in weights.columns if c in cells.columns]
-    v = cells.reindex(columns=cols).to_numpy()
-    w = weights[cols].to_numpy()                      # areas × cells
-    have = ~np.isnan(v)
-    num = np.nan_to_num(v) @ w.T
-    den = have.astype(float) @ w.T
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.where(den >= MIN_COVER, num / den, np.nan)
-    return pd.DataFrame(out, index=cells.index, columns=weights.index)
+    return weighted_area_mean(cells, weights, MIN_COVER)
