@@ -73,6 +73,8 @@ def main() -> None:
     t = time.perf_counter()
     run_scenarios(batches, workers=2)
     two = time.perf_counter() - t
+    # The raw limit again after the engine runs (warm caches both ways): the faster of the two counts.
+    raw = min(raw, raw_toolkit_time(whole))
     n = len(scen)
 
     t = time.perf_counter()
@@ -115,9 +117,10 @@ Network: {label} ({len(wn.pipe_name_list)} pipes, {len(sensors)} pressure logger
 | measure | value |
 |---|---|
 | scenarios in the throughput run | {n} ({len(pipes)} pipe midpoints × 3 sizes × 2 hours) |
-| raw toolkit (bare set-emitter / solve / read loop, one process) | {raw:.2f} s ({n / raw:.0f} scenarios/s) |
+| raw toolkit (bare set-emitter / solve / read loop, one process; best of a run before and after the engine) | {raw:.2f} s ({n / raw:.0f} scenarios/s) |
 | engine, 1 process (model prep per batch of 600, bookkeeping) | {one:.2f} s ({n / one:.0f} scenarios/s), **{one / raw:.2f}× raw** (goal ≤ 1.5×) |
 | engine, pool of 2 processes | {two:.2f} s ({n / two:.0f} scenarios/s), {two / raw:.2f}× raw |
+| note | the engine does one toolkit solve per scenario like the raw loop; a ratio below 1 has not been explained yet, so read it as "no measurable overhead", not as a speed-up |
 | training library (all pipes × 3 sizes × 2 hours × 3 models: nominal + 2 perturbed) | {len(library)} scenarios in {lib_s:.0f} s |
 | XGBoost localizer fit (150 trees, 40 candidates per signature) | {fit_s:.0f} s; held-out candidate recall {learned.recall_:.0%}, top-1 exact {learned.heldout_top1_:.0%}, softmax temperature {learned.temperature_:.2f} |
 
