@@ -38,6 +38,10 @@ def setup_airflow_home() -> None:
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(REPO_ROOT / "dags"))
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
+    # The DAGs take the platform database from the bnw_postgis Airflow connection: give the demo's
+    # runs the database the rest of the demo uses (a deployment defines the connection itself).
+    os.environ.setdefault("AIRFLOW_CONN_BNW_POSTGIS",
+                          get_settings().database_url.replace("postgresql+psycopg://", "postgresql://", 1))
     # As the DAG processor does for its bundle: the DAGs import their shared dags/_bnw_common.py.
     sys.path.insert(0, os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
 
