@@ -3,9 +3,9 @@
 One alarm's signature is a few hours of noisy deviations. Each day the detector also
 records every logger's mean deviation over the night (01:00-05:00 local, when demand and
 so model error are lowest); an open event is re-localized from the mean of those nightly
-signatures since its estimated start (the latest two weeks at most). The noise falls with every night while a growing
-leak's drop rises, so an incipient leak's candidates sharpen as it grows. The pipe
-reported at detection stays in ``details.initial_top`` for scoring.
+signatures since its estimated start (the latest two weeks at most). The noise falls
+with every night while a growing leak's drop rises. See :data:`REPLACE_CANDIDATES` for why
+the night candidates are recorded beside the event's candidates, not in their place.
 """
 from __future__ import annotations
 

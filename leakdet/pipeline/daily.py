@@ -129,16 +129,14 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
     inflow = frame["inflow_m3s"] if "inflow_m3s" in frame else None
     # The daily run scales demand to metered consumption exactly when the inflow is metered.
     with get_engine().connect() as conn:
-        any_open = bool(open_events(conn, stored.id, day_bounds(day)[0].to_pydatetime()))
-    localizers = _localizers(network, stored, sensors, "inflow_m3s" in frame) if alarms or any_open else None
+        opened = open_events(conn, stored.id, day_bounds(day)[0].to_pydatetime())
+    localizers = _localizers(network, stored, sensors, "inflow_m3s" in frame) if alarms or opened else None
     events = build_events(alarms, inflow, new_state, sensor_xy, pipes_xy, DETECTOR,
                           localizers.primary if localizers else None, localizers.classical if localizers else None)
     updates = []
     if events:
         from leakdet.evaluate.network_distance import PipeDistance
 
-        with get_engine().connect() as conn:
-            opened = open_events(conn, stored.id, day_bounds(day)[0].to_pydatetime())
         events, updates = merge_into_open(events, opened, PipeDistance(stored.load()))
     if not alarms:
         update_inflow_baseline(new_state, inflow)
