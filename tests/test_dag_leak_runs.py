@@ -17,7 +17,8 @@ from sqlalchemy import text
 from helpers import import_net1_network, leak_state, net1_scada_csv
 
 DAGS = Path(__file__).resolve().parents[1] / "dags"
-NET, TWIN = "net1-daily", "net1-batch"
+# Network names unique to this module: another module may share the worker's database.
+NET, TWIN = "net1-dag-daily", "net1-dag-batch"
 
 
 @pytest.fixture(scope="module")
