@@ -30,16 +30,20 @@ def save_night_deviation(folder: Path, deviation: pd.Series) -> Path:
     return path
 
 
-def accumulated_signature(day_folder, first: date, last: date) -> tuple[pd.Series, int]:
+def accumulated_signature(day_folder, first: date, last: date, cache: dict | None = None) -> tuple[pd.Series, int]:
     """Mean nightly deviation per logger over the local days ``[first, last]`` and the nights used.
 
-    ``day_folder(day)`` returns the folder holding that day's files.
+    ``day_folder(day)`` returns the folder holding that day's files. ``cache`` (day -> Series
+    or None) lets several events of one run share the files they read.
     """
+    cache = {} if cache is None else cache
     nights, day = [], first
     while day <= last:
-        path = Path(day_folder(day)) / NIGHT_FILE
-        if path.exists():
-            nights.append(pd.read_parquet(path)["drop_m"])
+        if day not in cache:
+            path = Path(day_folder(day)) / NIGHT_FILE
+            cache[day] = pd.read_parquet(path)["drop_m"] if path.exists() else None
+        if cache[day] is not None:
+            nights.append(cache[day])
         day += timedelta(days=1)
     if not nights:
         return pd.Series(dtype=float), 0
@@ -66,13 +70,13 @@ def relocalize_open_events(conn, network_id: int, day: date, day_folder, localiz
         """SELECT id, estimated_start, details FROM water.leak_events
            WHERE network_id = :n AND status IN ('new', 'confirmed') AND run_day < :d"""),
         {"n": network_id, "d": day}).all()
-    changed = 0
+    changed, nights_read = 0, {}
     for row in rows:
         details = dict(row.details or {})
         if details.get("relocalized_on") and date.fromisoformat(details["relocalized_on"]) > day:
             continue
         first = max(pd.Timestamp(row.estimated_start).tz_convert(tz).date(), day - timedelta(days=MAX_NIGHTS - 1))
-        signature, nights = accumulated_signature(day_folder, first, day)
+        signature, nights = accumulated_signature(day_folder, first, day, nights_read)
         if nights < MIN_NIGHTS or signature.notna().sum() < 3:
             continue
         cands = localizer.candidates(signature)
