@@ -54,6 +54,8 @@ class Alarm:
     cusum: float
     drop_m: float                      # mean pressure drop since the estimated start (m)
     signature: dict = field(default_factory=dict)   # sensor -> mean drop (m) over the alarm window
+    flow_lps: float | None = None      # leak flow the alarm measured (night-flow alarms), L/s
+    strength: float | None = None      # how far the signature stands out of the loggers' noise
 
 
 @dataclass

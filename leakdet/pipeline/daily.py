@@ -112,6 +112,7 @@ def _load_state(conn, network_id: int, day: date, detector: ResidualCusum) -> di
 def detect_day(network: str, day: str | date, residuals_path: str, detector: ResidualCusum | None = None) -> dict:
     """Run the causal detector over the day; replace the day's events and store the state."""
     from leakdet.detect.events import build_events, merge_into_open, open_events, update_inflow_baseline, write_events
+    from leakdet.detect.night_flow import NIGHT_FLOW_KEY, NightFlowStep
     from leakdet.localize.nearest_pipes import network_points
     from leakdet.localize.relocalize import relocalize_open_events, save_night_deviation
 
@@ -125,19 +126,27 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
         detector = detector or detector_for(network, stored, sensors, "inflow_m3s" in frame)
         state = _load_state(conn, stored.id, day, detector)
     alarms, new_state = detector.step_day(residuals, state)
+    # Minimum night flow: a second, independent detector on the district's net inflow.
+    night_alarms, new_state[NIGHT_FLOW_KEY] = NightFlowStep().step_day(frame, state.get(NIGHT_FLOW_KEY))
     save_night_deviation(day_dir(network, day), detector.night_deviation(residuals, state))
     inflow = frame["inflow_m3s"] if "inflow_m3s" in frame else None
     # The daily run scales demand to metered consumption exactly when the inflow is metered.
     with get_engine().connect() as conn:
         opened = open_events(conn, stored.id, day_bounds(day)[0].to_pydatetime())
-    localizers = _localizers(network, stored, sensors, "inflow_m3s" in frame) if alarms or opened else None
-    events = build_events(alarms, inflow, new_state, sensor_xy, pipes_xy, DETECTOR,
-                          localizers.primary if localizers else None, localizers.classical if localizers else None)
+    localizers = (_localizers(network, stored, sensors, "inflow_m3s" in frame)
+                  if alarms or night_alarms or opened else None)
+    localize = (localizers.primary, localizers.classical) if localizers else (None, None)
+    events = build_events(alarms, inflow, new_state, sensor_xy, pipes_xy, DETECTOR, *localize)
+    # A night-flow alarm of a leak already seen localizes near it and becomes its update below;
+    # one localized elsewhere is a leak of its own (measured: the night signature localizes
+    # better than the alarm that came first, so it must not be absorbed by time alone).
+    events += build_events(night_alarms, inflow, new_state, sensor_xy, pipes_xy, DETECTOR, *localize)
     updates = []
     if events:
         from leakdet.evaluate.network_distance import PipeDistance
 
-        events, updates = merge_into_open(events, opened, PipeDistance(stored.load()))
+        events, updates = merge_into_open(sorted(events, key=lambda e: e["detected_at"]), opened,
+                                          PipeDistance(stored.load()))
     if not alarms:
         update_inflow_baseline(new_state, inflow)
     version = localizers.version if localizers else None

@@ -25,6 +25,7 @@ from leakdet.detect.residual_cusum import ResidualCusum
 from leakdet.hydraulics.model_store import fetch_network
 from leakdet.hydraulics.simulate import SimulationFailed
 from leakdet.network.sensor_map import load_sensors
+from leakdet.detect.night_flow import NIGHT_FLOW_KEY, NightFlowStep
 from leakdet.pipeline.daily import DETECTOR, as_day, compute_residuals, store_detector_state
 from platform_core.db import get_engine
 
@@ -66,6 +67,8 @@ def learn_baseline(network: str, start, end, known_leaks=None, detector: Residua
         _, state = detector.step_day(residuals, state, learn_only=True)
         if not mask.any() and "inflow_m3s" in frame:
             update_inflow_baseline(state, frame["inflow_m3s"])
+            # Nights with a known leak would teach the night-flow reference a leak.
+            _, state[NIGHT_FLOW_KEY] = NightFlowStep().step_day(frame, state.get(NIGHT_FLOW_KEY), learn_only=True)
         learned += 1
         day += timedelta(days=1)
     with get_engine().begin() as conn:
