@@ -89,10 +89,12 @@ def build_events(alarms: list[Alarm], inflow: pd.Series | None, state: dict,
         else:
             cands = pd.DataFrame(columns=["link_id", "probability"])
         start = min(a.estimated_start for a in group)
+        flow = first.flow_lps if first.flow_lps is not None else estimate_flow_lps(state, inflow, start,
+                                                                                    first.detected_at)
         events.append({
             "event_key": f"{detector}:{first.sensor_id}:{first.detected_at:%Y%m%dT%H%MZ}",
             "detected_at": first.detected_at, "estimated_start": start,
-            "est_flow_lps": estimate_flow_lps(state, inflow, start, first.detected_at),
+            "est_flow_lps": flow,
             "candidates": list(zip(cands["link_id"], cands["probability"].round(4))),
             "details": {"sensors": [a.sensor_id for a in group], "localization": method,
                         "signature_norm_m": round(float(np.linalg.norm(list(first.signature.values()))), 4)
@@ -104,7 +106,9 @@ def build_events(alarms: list[Alarm], inflow: pd.Series | None, state: dict,
 
 
 OPEN_STATUSES = ("new", "confirmed")
-MERGE_RADIUS_M = 500.0        # a new alarm this close (along the network) to an open event updates it
+# A new alarm this close (along the network) to an open event updates it; farther away it points a
+# crew somewhere else: 300 m is the reach of one search visit (BattLeDIM uses the same radius).
+MERGE_RADIUS_M = 300.0
 MERGE_WINDOW = pd.Timedelta(days=30)   # ... if that event was seen within this window
 
 
