@@ -1,4 +1,5 @@
-"""Integration fixtures: a throwaway Airflow metadata database on the local PostgreSQL, migrated once."""
+"""Integration fixtures: a throwaway Airflow metadata database on the local PostgreSQL, migrated once
+for the session (each test module starts its own services on it)."""
 from __future__ import annotations
 
 import os
@@ -10,7 +11,7 @@ import pytest
 from stack import AIRFLOW, metadata_env
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def metadata(db_url, tmp_path_factory):
     """(env, home): an AIRFLOW_HOME and a migrated metadata DB; dropped afterwards."""
     from sqlalchemy import create_engine, text
