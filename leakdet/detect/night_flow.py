@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from leakdet.detect.events import NIGHT_HOURS       # local hours of minimum night flow (01:00-05:00)
 from leakdet.detect.residual_cusum import Alarm
 
-NIGHT_HOURS = (1, 2, 3, 4)       # local hours whose samples form a night (01:00-05:00)
 SENSOR_ID = "night-flow"         # the alarm's source, as stored in an event's details
 NIGHT_FLOW_KEY = "night_flow"    # this detector's part of the stored detector state
 
