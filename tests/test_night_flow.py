@@ -75,3 +75,18 @@ def test_learn_only_never_alarms():
         found, state = det.step_day(day_frame(str(day.date()), rng, 30.0, leak_from_hour=0 if i > 20 else None),
                                     state, learn_only=True)
         assert found == []
+
+
+def test_night_without_inflow_or_loggers_is_skipped():
+    rng = np.random.default_rng(2)
+    det = NightFlowStep()
+    frame = day_frame("2025-01-06", rng, 30.0)
+    frame.loc[frame.index[12:60], "inflow_m3s"] = np.nan          # the night's meter readings lost
+    alarms, state = det.step_day(frame, det.initial_state())
+    assert alarms == [] and state["n_accepted"] == 0
+    alarms, state = det.step_day(frame.drop(columns="inflow_m3s"), state)   # a network without inflow meters
+    assert alarms == [] and state["n_accepted"] == 0
+    frame = day_frame("2025-01-07", rng, 30.0)
+    frame.loc[frame.index[12:60], "res:P2"] = np.nan              # one logger silent at night
+    alarms, state = det.step_day(frame, state)
+    assert state["n_accepted"] == 1 and "P2" not in state["nights"][0]["res"]
