@@ -46,3 +46,14 @@ def test_scoring_rules(dist):
     perfect = 0.8 * 10.0 * 9 * 86400 / 1000
     assert res.summary["perfect_eur"] == pytest.approx(perfect, abs=1)
     assert res.per_leak["delay_h"].iloc[0] == pytest.approx(24.0)
+
+
+def test_leak_free_dataset_scores_every_event_as_false_alarm(dist):
+    """A year without leaks is how the false-alarm rate is documented: it must score, not crash."""
+    t0 = pd.Timestamp("2024-01-01", tz="UTC")
+    flows = pd.DataFrame(index=pd.date_range(t0, periods=288, freq="5min"))
+    leaks = pd.DataFrame(columns=["leak_id", "link_id", "kind", "start_utc", "end_utc"])
+    events = pd.DataFrame([{"event_id": 1, "link_id": "22", "detected_at": t0 + pd.Timedelta(hours=3)}])
+    res = evaluate(events, leaks, flows, dist)
+    assert res.summary["FP"] == 1 and res.summary["leaks"] == 0 and res.summary["score_eur"] == -500
+    assert res.summary["score_pct_of_perfect"] is None and res.per_leak.empty

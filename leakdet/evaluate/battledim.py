@@ -91,7 +91,9 @@ def evaluate(events: pd.DataFrame, leaks: pd.DataFrame, flows: pd.DataFrame, dis
                          "delay_h": (hit["detected_at"] - lk.start_utc).total_seconds() / 3600 if hit else np.nan,
                          "distance_m": hit["distance_m"] if hit else np.nan,
                          "score_eur": hit["score_eur"] if hit else 0.0, "perfect_eur": perfect})
-    per_leak = pd.DataFrame(per_leak)
+    # A leak-free year is a valid labelled dataset (every event is a false alarm): keep the columns.
+    per_leak = pd.DataFrame(per_leak, columns=["leak_id", "link_id", "kind", "start_utc", "detected_at", "delay_h",
+                                               "distance_m", "score_eur", "perfect_eur"])
     tp = int((per_event["outcome"] == "TP").sum())
     fp = int((per_event["outcome"] == "FP").sum())
     total = float(per_event["score_eur"].sum())
