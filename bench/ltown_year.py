@@ -154,7 +154,8 @@ def main() -> None:
         result = evaluate_network(NETWORK, work / "scada", start=detect_from.tz_localize("Asia/Brunei"))
         final = evaluate_network(NETWORK, work / "scada", start=detect_from.tz_localize("Asia/Brunei"), latest=True)
         events_table(result.per_event).to_csv(work / f"events-{args.label}.csv", index=False)
-    active = result.per_leak[pd.to_datetime(result.per_leak["start_utc"]) < end.tz_localize("Asia/Brunei")]
+    starts = pd.to_datetime(result.per_leak["start_utc"], utc=True)
+    active = result.per_leak[starts < end.tz_localize("Asia/Brunei")]
     (work / "evaluation.json").write_text(json.dumps({"summary": result.summary, "timings": timings}, indent=2,
                                                      default=str))
     s = result.summary
