@@ -28,6 +28,7 @@ from leakdet.detect.residual_cusum import Alarm
 
 SENSOR_ID = "night-flow"         # the alarm's source, as stored in an event's details
 NIGHT_FLOW_KEY = "night_flow"    # this detector's part of the stored detector state
+KEPT_NIGHTS = 28                 # accepted nights kept: four of each weekday, for spreads and offsets
 
 
 @dataclass
@@ -72,7 +73,8 @@ class NightFlowStep:
     min_strength: float = 10.0
 
     def initial_state(self) -> dict:
-        return {"nights": [], "n_accepted": 0, "offsets": {}, "S": 0.0, "start": None, "recent": []}
+        return {"nights": [], "n_accepted": 0, "offsets": {}, "S": 0.0, "start": None, "recent": [],
+                "unlocalized_rises": 0}
 
     @staticmethod
     def night_record(frame: pd.DataFrame) -> dict | None:
@@ -128,19 +130,18 @@ class NightFlowStep:
             state["start"] = (state["start"] or night["day"]) if s > 0 else None
             state["S"] = s
             if s > self.h and excess >= self.min_step_lps:
-                if self.signature_strength(state) >= self.min_strength:
-                    alarms.append(self._alarm(night, state, excess, s))
+                drop, strength = self._rise_drop(state)
+                if strength >= self.min_strength:
+                    alarms.append(self._alarm(night, state, excess, s, drop.dropna(), strength))
                 else:
-                    state["unlocalized_rises"] = state.get("unlocalized_rises", 0) + 1
+                    state["unlocalized_rises"] += 1
                 # The rise is known now (a leak found, or consumption that changed): the
                 # stored nights move to the new level (its flow added, the loggers' residuals
-                # shifted to where they are now, their spread kept), so it is not found
-                # again and the next leak is measured from here.
-                shift = pd.Series(self._recent_residuals(state)) - pd.DataFrame(
-                    [n["res"] for n in state["nights"]]).median()
+                # lowered by the drop, their spread kept), so it is not found again and the
+                # next leak is measured from here.
                 state["nights"] = [{**n, "flow_lps": round(n["flow_lps"] + excess, 4),
-                                    "res": {k: round(v + float(shift.get(k, 0.0)), 4) for k, v in n["res"].items()
-                                            if np.isfinite(v + float(shift.get(k, 0.0)))}}
+                                    "res": {k: round(v - float(drop.get(k, 0.0)), 4) for k, v in n["res"].items()
+                                            if np.isfinite(v - float(drop.get(k, 0.0)))}}
                                    for n in state["nights"]]
                 state.update({"S": 0.0, "start": None})
         # Nights up to the noise band teach the reference; a rise being accumulated does
@@ -153,7 +154,7 @@ class NightFlowStep:
                 key, resid = str(night["dow"]), night["flow_lps"] - level
                 old = state["offsets"].get(key)
                 state["offsets"][key] = round(resid if old is None else 0.8 * old + 0.2 * resid, 4)
-            state["nights"] = (state["nights"] + [night])[-28:]
+            state["nights"] = (state["nights"] + [night])[-KEPT_NIGHTS:]
             state["n_accepted"] += 1
         return alarms, state
 
@@ -165,22 +166,24 @@ class NightFlowStep:
         return {k: round(float(v), 4) for k, v in means.items() if np.isfinite(v)}
 
     @staticmethod
-    def signature_strength(state: dict) -> float:
-        """Largest logger drop since the rise began, in robust spreads of that logger's nights."""
+    def _rise_drop(state: dict) -> tuple[pd.Series, float]:
+        """Each logger's night-residual drop since the rise began (m; stored nights' median minus
+        the latest nights'; NaN for a logger silent lately), and the largest drop in robust
+        spreads of that logger's nights."""
         nights = pd.DataFrame([n["res"] for n in state["nights"]])
         if nights.empty:
-            return 0.0
-        spread = (1.4826 * (nights - nights.median()).abs().median()).clip(lower=0.005)
-        z = (nights.median() - pd.Series(NightFlowStep._recent_residuals(state))) / spread
-        return float(z.max()) if z.notna().any() else 0.0
+            return pd.Series(dtype=float), 0.0
+        before = nights.median()
+        drop = before - pd.Series(NightFlowStep._recent_residuals(state))
+        spread = (1.4826 * (nights - before).abs().median()).clip(lower=0.005)
+        z = drop / spread
+        return drop, float(z.max()) if z.notna().any() else 0.0
 
-    def _alarm(self, night: dict, state: dict, excess: float, s: float) -> Alarm:
-        before = pd.DataFrame([n["res"] for n in state["nights"]]).median()
-        drop = (before - pd.Series(self._recent_residuals(state))).dropna()
+    def _alarm(self, night: dict, state: dict, excess: float, s: float, drop: pd.Series, strength: float) -> Alarm:
         # The rise began after the end of the last night that did not show it (05:00 local).
         first = pd.Timestamp(state["start"] or night["day"]).tz_localize("Asia/Brunei")
         start = (first - pd.Timedelta(hours=19)).tz_convert("UTC")
         return Alarm(SENSOR_ID, pd.Timestamp(night["end"]), start, s,
                      float(drop.max()) if len(drop) else float("nan"),
                      signature={k: round(float(v), 4) for k, v in drop.items()}, flow_lps=round(float(excess), 2),
-                     strength=round(self.signature_strength(state), 2))
+                     strength=round(strength, 2))
