@@ -137,16 +137,16 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
                   if alarms or night_alarms or opened else None)
     localize = (localizers.primary, localizers.classical) if localizers else (None, None)
     events = build_events(alarms, inflow, new_state, sensor_xy, pipes_xy, DETECTOR, *localize)
-    # A night-flow alarm of a leak already seen localizes near it and becomes its update below;
-    # one localized elsewhere is a leak of its own (measured: the night signature localizes
-    # better than the alarm that came first, so it must not be absorbed by time alone).
+    # Night-flow alarms are built apart: grouped with a pressure alarm of the same hours they
+    # would lose their own (night) signature. One of a leak already seen localizes near it and
+    # becomes its update below; one localized elsewhere is a leak of its own (measured: the night
+    # signature often localizes better than the alarm that came first).
     events += build_events(night_alarms, inflow, new_state, sensor_xy, pipes_xy, DETECTOR, *localize)
     updates = []
     if events:
         from leakdet.evaluate.network_distance import PipeDistance
 
-        events, updates = merge_into_open(sorted(events, key=lambda e: e["detected_at"]), opened,
-                                          PipeDistance(stored.load()))
+        events, updates = merge_into_open(events, opened, PipeDistance(stored.load()))
     if not alarms:
         update_inflow_baseline(new_state, inflow)
     version = localizers.version if localizers else None
