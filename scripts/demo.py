@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -20,10 +20,6 @@ from rich.table import Table
 from platform_core.settings import REPO_ROOT, get_settings
 
 console = Console(width=120)
-# A week of leak-free history for the detector to learn each logger's normal residual by
-# hour of the week, then the demo week (6-12 January 2025) with the two leaks.
-DEMO_START = date(2024, 12, 30)     # Monday; local Brunei days
-DEMO_DAYS = 14
 
 
 def step(title: str):
@@ -47,7 +43,7 @@ def setup_airflow_home() -> None:
 
 
 def leak_week(use_airflow: bool) -> tuple[str, pd.DataFrame]:
-    from hydraulic_models.brunei_muara import NETWORK_NAME, ORIGIN, network_path
+    from hydraulic_models.brunei_muara import DEMO_DAYS, DEMO_START, NETWORK_NAME, ORIGIN, network_path
     from leakdet.network.georef import Georeference
     from leakdet.network.inp_import import import_network
     from leakdet.network.sensor_map import import_sensor_map

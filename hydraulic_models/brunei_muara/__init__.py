@@ -8,6 +8,7 @@ in this folder.
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 from hydraulic_models.brunei_muara.build import DIURNAL, build_network, source_inp
@@ -18,6 +19,11 @@ BUILD_VERSION = 1                # bump when build.py changes its output, so cac
 HERE = Path(__file__).resolve().parent
 SENSOR_MAP = HERE / "sensors.csv"
 DEMO_LEAKS = HERE / "demo_leaks.csv"
+# The demo's days (local Brunei days): a week of leak-free history for the detector to learn each
+# logger's normal residual by hour of the week, then the demo week (6-12 January 2025) with the
+# two leaks of DEMO_LEAKS. `make demo` and the demo-week backfill test both run these days.
+DEMO_START = date(2024, 12, 30)     # a Monday
+DEMO_DAYS = 14
 
 
 def network_path() -> Path:
@@ -35,5 +41,5 @@ def network_path() -> Path:
     return path
 
 
-__all__ = ["BUILD_VERSION", "DEMO_LEAKS", "DIURNAL", "NETWORK_NAME", "ORIGIN", "SENSOR_MAP",
+__all__ = ["BUILD_VERSION", "DEMO_DAYS", "DEMO_LEAKS", "DEMO_START", "DIURNAL", "NETWORK_NAME", "ORIGIN", "SENSOR_MAP",
            "build_network", "network_path", "source_inp"]

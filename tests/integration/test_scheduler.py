@@ -79,12 +79,11 @@ def backfill_runs(stack, network: str) -> list[dict]:
 def test_demo_week_backfill(stack, tmp_path):
     """The demo's week of history runs day by day; then the demo week (6-12 January 2025, the
     two leaks) is backfilled through the scheduler and must match the demo's own daily runs."""
-    import sys
     from datetime import timedelta
 
     import pandas as pd
 
-    from hydraulic_models.brunei_muara import DEMO_LEAKS, SENSOR_MAP, ORIGIN, network_path
+    from hydraulic_models.brunei_muara import DEMO_DAYS, DEMO_LEAKS, DEMO_START, ORIGIN, SENSOR_MAP, network_path
     from leakdet.network.georef import Georeference
     from leakdet.network.inp_import import import_network
     from leakdet.network.sensor_map import import_sensor_map
@@ -92,9 +91,6 @@ def test_demo_week_backfill(stack, tmp_path):
     from leakdet.pipeline.synthetic import simulate_stored_network
     from leakdet.scada.ingest import ingest_file
     from platform_core.db import get_engine
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-    from demo import DEMO_DAYS, DEMO_START
 
     back, ref = "demo-back", "demo-ref"
     for name in (back, ref):
