@@ -74,6 +74,8 @@ def main() -> None:
     ap.add_argument("--reuse-truth", action="store_true",
                     help="reuse the synthetic SCADA of an earlier run with the same days, seed and leaks")
     ap.add_argument("--zones", type=int, default=None, help="signature zones of the multivariate CUSUM (0 = off)")
+    ap.add_argument("--n-candidates", type=int, default=None,
+                    help="pipes the learned localizer scores per signature (default: the estimator's)")
     ap.add_argument("--profile", action="store_true",
                     help="profile `leakdet detect` (cProfile; top functions printed, stats in work/bench/ltown)")
     ap.add_argument("--leak-free", action="store_true",
@@ -131,8 +133,9 @@ def main() -> None:
             from leakdet.pipeline.train import train
 
             t = time.perf_counter()
+            options = {"n_candidates": args.n_candidates} if args.n_candidates else {}
             trained = train(NETWORK, start.date(), (detect_from - pd.Timedelta(days=1)).date(),
-                            known_leaks=schedule)
+                            known_leaks=schedule, **options)
             timings["train_s"] = time.perf_counter() - t
             print(json.dumps(trained, default=str))
         t = time.perf_counter()
