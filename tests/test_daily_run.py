@@ -149,26 +149,3 @@ def test_open_event_is_relocalized_from_accumulated_night_signatures(leaky):
     assert details["night_candidates"][0][0] in {"21", "22", "111", "121", "122"}
     assert top in {"21", "22", "111", "121", "122"}
     assert leaky[-1]["relocalized"] == 1
-
-
-def test_night_flow_update_sets_the_measured_flow_and_reruns_keep_it(db_url, tmp_path):
-    from leakdet.detect.events import MEASURED_FLOW, write_events
-
-    import_net1_with_scada(tmp_path, "net1-flow", "2024-05-01 00:00", 1)
-    flow = "SELECT est_flow_lps, details->>'flow_source' FROM water.leak_events WHERE network_id = :n AND event_key = 'k1'"
-    with get_engine().begin() as conn:
-        nid = conn.execute(text("SELECT id FROM water.networks WHERE name = 'net1-flow'")).scalar_one()
-        t = pd.Timestamp("2024-05-01 10:00", tz="UTC")
-        first = {"event_key": "k1", "detected_at": t, "estimated_start": t, "est_flow_lps": 14.0,
-                 "candidates": [("10", 0.4)], "details": {"signature_norm_m": 0.2, "flow_source": "inflow"}}
-        write_events(conn, nid, t.date(), "test", [first])
-        night = {"event_key": "n1", "detected_at": t + pd.Timedelta(hours=11), "estimated_start": t,
-                 "est_flow_lps": 7.8, "candidates": [("10", 0.5)],
-                 "details": {"signature_norm_m": 0.1, "flow_source": MEASURED_FLOW}}
-        write_events(conn, nid, (t + pd.Timedelta(days=1)).date(), "test", [], [{"event_key": "k1", "event": night}])
-        assert tuple(conn.execute(text(flow), {"n": nid}).one()) == (7.8, MEASURED_FLOW)
-        write_events(conn, nid, t.date(), "test", [first])          # re-running the day of detection
-        assert tuple(conn.execute(text(flow), {"n": nid}).one()) == (7.8, MEASURED_FLOW)
-        pressure = {**night, "event_key": "p1", "est_flow_lps": 20.0, "details": {"signature_norm_m": 0.0}}
-        write_events(conn, nid, (t + pd.Timedelta(days=2)).date(), "test", [], [{"event_key": "k1", "event": pressure}])
-        assert conn.execute(text(flow), {"n": nid}).one()[0] == 7.8   # only a measured step replaces it

@@ -36,7 +36,6 @@ def update_inflow_baseline(state: dict, inflow: pd.Series | None, alpha: float =
 
 
 NIGHT_HOURS = (1, 2, 3, 4)     # local hours of minimum night flow: consumption is lowest and steadiest
-MEASURED_FLOW = "night-flow step"   # an alarm that measured the leak's flow (see leakdet.detect.night_flow)
 
 
 def estimate_flow_lps(state: dict, inflow: pd.Series | None, start: pd.Timestamp, detected: pd.Timestamp) -> float | None:
@@ -98,7 +97,6 @@ def build_events(alarms: list[Alarm], inflow: pd.Series | None, state: dict,
             "est_flow_lps": flow,
             "candidates": list(zip(cands["link_id"], cands["probability"].round(4))),
             "details": {"sensors": [a.sensor_id for a in group], "localization": method,
-                        "flow_source": MEASURED_FLOW if first.flow_lps is not None else "inflow vs hour-of-day baseline",
                         "signature_norm_m": round(float(np.linalg.norm(list(first.signature.values()))), 4)
                         if first.signature else 0.0,
                         "pressure_drop_m": {a.sensor_id: round(a.drop_m, 3) for a in group},
@@ -174,9 +172,8 @@ def write_events(conn, network_id: int, day, detector: str, events: list[dict], 
     for ev in events:
         refined = _later_refinement(conn, network_id, ev["event_key"], ev["detected_at"])
         details = {**ev["details"], **refined} if refined else ev["details"]
-        flow = refined.get("measured_flow_lps", ev["est_flow_lps"])
         params = {"n": network_id, "k": ev["event_key"], "d": day, "det_at": ev["detected_at"].to_pydatetime(),
-                  "start": ev["estimated_start"].to_pydatetime(), "flow": flow, "det": detector,
+                  "start": ev["estimated_start"].to_pydatetime(), "flow": ev["est_flow_lps"], "det": detector,
                   "ver": model_version or detector, "details": json.dumps(details)}
         event_id = conn.execute(text(
             """INSERT INTO water.leak_events (network_id, event_key, run_day, detected_at, estimated_start,
@@ -186,13 +183,12 @@ def write_events(conn, network_id: int, day, detector: str, events: list[dict], 
                    estimated_start = EXCLUDED.estimated_start, est_flow_lps = EXCLUDED.est_flow_lps,
                    model_version = EXCLUDED.model_version, details = EXCLUDED.details
                RETURNING id"""), params).scalar_one()
-        if "refined_at" in refined:
+        if refined:
             continue        # a later day's run refined the candidates: re-running this day keeps them
         replace_candidates(conn, event_id, ev["candidates"])
     for up in updates:
         ev = up["event"]
         _refine(conn, network_id, up["event_key"], ev)
-        _take_measured_flow(conn, network_id, up["event_key"], ev)
         conn.execute(text(
             """INSERT INTO water.leak_event_updates (event_id, run_day, observed_at, est_flow_lps, candidates, details)
                SELECT id, :d, :t, :flow, CAST(:c AS jsonb), CAST(:details AS jsonb) FROM water.leak_events
@@ -222,38 +218,14 @@ def keep_initial_top(conn, event_id: int, details: dict) -> None:
 REFINEMENT_KEYS = ("initial_top", "signature_norm_m", "refined_at", "localization", "search_radius_m")
 
 
-FLOW_KEYS = ("measured_flow_lps", "flow_measured_at", "flow_source")
-
-
 def _later_refinement(conn, network_id: int, event_key: str, detected_at: pd.Timestamp) -> dict:
-    """The fields of a stored event that later alarms refined (candidates, measured flow; empty if none)."""
+    """The refinement fields of a stored event that a later alarm refined (empty if none)."""
     details = conn.execute(text(
         "SELECT details FROM water.leak_events WHERE network_id = :n AND event_key = :k"),
         {"n": network_id, "k": event_key}).scalar()
-    out = {}
-    if details and "refined_at" in details and pd.Timestamp(details["refined_at"]) > detected_at:
-        out.update({k: details[k] for k in REFINEMENT_KEYS if k in details})
-    if details and "flow_measured_at" in details and pd.Timestamp(details["flow_measured_at"]) > detected_at:
-        out.update({k: details[k] for k in FLOW_KEYS if k in details})
-    return out
-
-
-def _take_measured_flow(conn, network_id: int, event_key: str, update: dict) -> None:
-    """A later alarm that measured the leak's flow (a night-flow step) replaces the event's estimate."""
-    if update["details"].get("flow_source") != MEASURED_FLOW or update["est_flow_lps"] is None:
-        return
-    row = conn.execute(text(
-        "SELECT id, details FROM water.leak_events WHERE network_id = :n AND event_key = :k"),
-        {"n": network_id, "k": event_key}).first()
-    if row is None:
-        return
-    known = (row.details or {}).get("flow_measured_at")
-    if known and pd.Timestamp(known) > update["detected_at"]:
-        return          # re-running an earlier day keeps the later measurement
-    details = {**(row.details or {}), "measured_flow_lps": update["est_flow_lps"],
-               "flow_measured_at": update["detected_at"].isoformat(), "flow_source": MEASURED_FLOW}
-    conn.execute(text("UPDATE water.leak_events SET est_flow_lps = :f, details = CAST(:d AS jsonb) WHERE id = :e"),
-                 {"f": update["est_flow_lps"], "d": json.dumps(details), "e": row.id})
+    if not details or "refined_at" not in details or pd.Timestamp(details["refined_at"]) <= detected_at:
+        return {}
+    return {k: details[k] for k in REFINEMENT_KEYS if k in details}
 
 
 def _refine(conn, network_id: int, event_key: str, update: dict) -> None:
