@@ -38,3 +38,19 @@ def test_localizer_ranks_pipes_at_the_leak_first():
     partial = observed.copy()
     partial["P-10"] = np.nan
     assert loc.predict(partial)[0] in {"31", "121", "122"}
+
+
+def test_leak_flow_is_the_scale_of_the_pipe_signature():
+    from leakdet.localize.sensitivity import PROBE_LEAK_LPS
+
+    wn = wntr.network.WaterNetworkModel(str(NET1))
+    S = sensitivity_matrix(wn, LOGGERS)
+    ends = {n: (p.start_node_name, p.end_node_name) for n, p in wn.pipes()}
+    loc = CorrelationLocalizer().fit(S, ends)
+    pipe = (S["21"] + S["22"]) / 2                          # pipe 21 joins junctions 21 and 22
+    assert loc.leak_flow(pipe * 2.5, "21") == round(2.5 * PROBE_LEAK_LPS, 2)
+    partial = (pipe * 2.5).copy()
+    partial["P-10"] = np.nan                                # a silent logger is left out, not taken as 0
+    assert loc.leak_flow(partial, "21") == round(2.5 * PROBE_LEAK_LPS, 2)
+    assert loc.leak_flow(-pipe, "21") is None               # pressure rose: no leak flow to report
+    assert loc.leak_flow(pipe, "no-such-pipe") is None

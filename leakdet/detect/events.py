@@ -68,6 +68,10 @@ def build_events(alarms: list[Alarm], inflow: pd.Series | None, state: dict,
     when the signature covers enough loggers, else from the pipes nearest the alarming
     loggers. ``classical``, when given, localizes the same signature for comparison; its
     top pipes are kept in the event's details.
+
+    The flow is the one the alarm measured (a night-flow step), else the scale of the
+    reported pipe's simulated signature that fits the observed drop, else the extra inflow
+    against the hour-of-day baseline; ``details.flow_source`` says which.
     """
     events = []
     for group in group_alarms(alarms):
@@ -89,14 +93,18 @@ def build_events(alarms: list[Alarm], inflow: pd.Series | None, state: dict,
         else:
             cands = pd.DataFrame(columns=["link_id", "probability"])
         start = min(a.estimated_start for a in group)
-        flow = first.flow_lps if first.flow_lps is not None else estimate_flow_lps(state, inflow, start,
-                                                                                    first.detected_at)
+        flow, source = first.flow_lps, "night-flow step"
+        fitter = classical if classical is not None else localizer
+        if flow is None and len(cands) and hasattr(fitter, "leak_flow") and len(first.signature) >= 3:
+            flow, source = fitter.leak_flow(pd.Series(first.signature), cands["link_id"].iloc[0]), "signature fit"
+        if flow is None:
+            flow, source = estimate_flow_lps(state, inflow, start, first.detected_at), "inflow vs hour-of-day"
         events.append({
             "event_key": f"{detector}:{first.sensor_id}:{first.detected_at:%Y%m%dT%H%MZ}",
             "detected_at": first.detected_at, "estimated_start": start,
             "est_flow_lps": flow,
             "candidates": list(zip(cands["link_id"], cands["probability"].round(4))),
-            "details": {"sensors": [a.sensor_id for a in group], "localization": method,
+            "details": {"sensors": [a.sensor_id for a in group], "localization": method, "flow_source": source,
                         "signature_norm_m": round(float(np.linalg.norm(list(first.signature.values()))), 4)
                         if first.signature else 0.0,
                         "pressure_drop_m": {a.sensor_id: round(a.drop_m, 3) for a in group},

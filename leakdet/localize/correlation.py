@@ -62,6 +62,27 @@ class CorrelationLocalizer(BaseEstimator):
         proba = self.predict_proba(drops)
         return proba.columns.to_numpy()[proba.to_numpy().argmax(axis=1)]
 
+    def leak_flow(self, drop: pd.Series, pipe: str) -> float | None:
+        """Leak flow (L/s) that best scales ``pipe``'s simulated signature to the observed drop.
+
+        The matrix describes a :data:`~leakdet.localize.sensitivity.PROBE_LEAK_LPS` leak at
+        night and drops grow about linearly with a small leak's flow, so the least-squares
+        scale of the pipe's column, times the probe flow, estimates the flow.
+        """
+        from leakdet.localize.sensitivity import PROBE_LEAK_LPS
+
+        where = np.flatnonzero(self.pipes_ == pipe)
+        x = drop.reindex(self.sensors_).to_numpy(dtype=float)
+        if not len(where) or np.isnan(x).all():
+            return None
+        sig = self.signatures_[:, where[0]]
+        ok = ~np.isnan(x)
+        energy = float(sig[ok] @ sig[ok])
+        if energy <= 0:
+            return None
+        q = PROBE_LEAK_LPS * float(sig[ok] @ x[ok]) / energy
+        return round(q, 2) if q > 0 else None
+
     def candidates(self, drop: pd.Series) -> pd.DataFrame:
         """Top-k pipes for one event: link_id, probability (probabilities over all pipes, not renormalised)."""
         proba = self.predict_proba(drop.to_frame().T).iloc[0]

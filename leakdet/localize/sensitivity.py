@@ -19,6 +19,7 @@ from wntr.epanet.toolkit import ENepanet
 
 EN_EMITTER, EN_DEMAND, EN_PRESSURE = 3, 9, 11
 EN_DEMANDMULT = 4          # EPANET 2.2 option code (EN_TRIALS=0, EN_ACCURACY=1, ...)
+PROBE_LEAK_LPS = 3.0       # leak (L/s) each column of the matrix describes
 
 
 def _snapshot_model(wn: wntr.network.WaterNetworkModel, hour: int) -> None:
@@ -40,7 +41,8 @@ def _set_option(en: ENepanet, code: int, value: float) -> None:
         raise RuntimeError(f"EPANET EN_setoption({code}) failed with error {err}")
 
 
-def sensitivity_matrix(wn: wntr.network.WaterNetworkModel, sensor_nodes: dict[str, str], leak_lps: float = 3.0,
+def sensitivity_matrix(wn: wntr.network.WaterNetworkModel, sensor_nodes: dict[str, str],
+                       leak_lps: float = PROBE_LEAK_LPS,
                        hour: int = 3, candidates: list[str] | None = None,
                        demand_compensated: bool = False) -> pd.DataFrame:
     """Pressure drop (m) at each logger (rows: sensor_id) for a leak at each junction (columns).
