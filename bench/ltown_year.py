@@ -63,6 +63,18 @@ def events_table(per_event: pd.DataFrame) -> pd.DataFrame:
     return per_event.merge(details, on="event_id", how="left")
 
 
+def flow_error(events_csv: Path, flows_csv: Path) -> str:
+    """Median |estimated - true| leak flow (L/s) of the true positives, at their detection time."""
+    events = pd.read_csv(events_csv, parse_dates=["detected_at"])
+    tp = events[events["outcome"] == "TP"]
+    if tp.empty:
+        return "-"
+    flows = pd.read_csv(flows_csv, parse_dates=["timestamp_utc"]).set_index("timestamp_utc")
+    true = pd.Series([flows[l].asof(t) for l, t in zip(tp["leak_id"], tp["detected_at"])], index=tp.index)
+    err = (tp["est_flow_lps"] - true).abs()
+    return f"{err.median():.1f} L/s ({int(err.notna().sum())} of {len(tp)} with an estimate)"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--days", type=int, default=365)
@@ -163,6 +175,7 @@ def main() -> None:
                                                      default=str))
     s = result.summary
     months = args.days / 30.4
+    flow_err = flow_error(work / f"events-{args.label}.csv", work / "scada" / "ground_truth_leak_flows.csv")
     table = "\n".join(
         f"| {r.link_id} | {r.kind} | {'-' if pd.isna(r.delay_h) else f'{r.delay_h / 24:.1f}'} | "
         f"{'-' if pd.isna(r.distance_m) else f'{r.distance_m:.0f}'} | {r.score_eur:,.0f} |"
@@ -180,6 +193,7 @@ Engine: {ENGINE}{LEARNED if args.train_days else ''}.
 | repeat detections | {s['repeats']} | |
 | median localization error (network distance, TPs) | {s['median_distance_m'] if s['median_distance_m'] is None else f"{s['median_distance_m']:.0f} m"} | ≤ 100 m |
 | ... scoring each event's final rank-1 pipe (after re-localization) | {final.summary['TP']} TP, median {final.summary['median_distance_m'] if final.summary['median_distance_m'] is None else f"{final.summary['median_distance_m']:.0f} m"}, {final.summary['score_pct_of_perfect']} % of perfect | |
+| median flow error, TPs (estimate vs true flow at detection) | {flow_err} | |
 | median delay, abrupt | {s['median_delay_days_abrupt'] if s['median_delay_days_abrupt'] is None else f"{s['median_delay_days_abrupt']:.1f} d"} | ≤ 1 d |
 | median delay, incipient | {s['median_delay_days_incipient'] if s['median_delay_days_incipient'] is None else f"{s['median_delay_days_incipient']:.1f} d"} | ≤ 7 d |
 | BattLeDIM score | €{s['score_eur']:,.0f} of €{s['perfect_eur']:,.0f} perfect ({s['score_pct_of_perfect']} %) | |
