@@ -93,11 +93,16 @@ class NightFlowStep:
                 "flow_lps": round(float(night["inflow_m3s"].mean() * 1000.0), 4),
                 "res": {c[4:]: round(float(v), 4) for c, v in means.items()}}
 
+    @staticmethod
+    def _without_weekday(nights: list[dict], offsets: dict) -> np.ndarray:
+        """The nights' flows (L/s) with each weekday's offset removed."""
+        return np.array([n["flow_lps"] - offsets.get(str(n["dow"]), 0.0) for n in nights])
+
     def _level(self, nights: list[dict], offsets: dict) -> float | None:
         """Median night flow (L/s) of the latest accepted nights, each weekday's offset removed."""
         if not nights:
             return None
-        return float(np.median([n["flow_lps"] - offsets.get(str(n["dow"]), 0.0) for n in nights[-self.window:]]))
+        return float(np.median(self._without_weekday(nights[-self.window:], offsets)))
 
     def _reference(self, state: dict, dow: int) -> tuple[float, float] | None:
         """Tonight's expected night flow and the robust spread of nights around it (L/s)."""
@@ -105,7 +110,7 @@ class NightFlowStep:
             return None
         offsets = state["offsets"]
         level = self._level(state["nights"], offsets)
-        x = np.array([n["flow_lps"] - offsets.get(str(n["dow"]), 0.0) for n in state["nights"]])
+        x = self._without_weekday(state["nights"], offsets)
         spread = 1.4826 * float(np.median(np.abs(x - np.median(x))))
         return level + offsets.get(str(dow), 0.0), max(spread, self.min_spread_lps)
 
