@@ -12,7 +12,8 @@ from leakdet.localize.nearest_pipes import candidate_pipes
 
 GROUP_WINDOW = pd.Timedelta(hours=6)   # alarms this close together are one leak
 LOCALIZATION_METHODS = {"CorrelationLocalizer": "sensitivity-correlation", "XGBoostLocalizer": "xgboost-pairs",
-                        "EnsembleLocalizer": "xgboost-pairs+correlation"}
+                        "EnsembleLocalizer": "xgboost-pairs+correlation",
+                        "night-signature": "whitened matched filter over nights"}
 
 
 def group_alarms(alarms: list[Alarm]) -> list[list[Alarm]]:
@@ -79,7 +80,14 @@ def build_events(alarms: list[Alarm], inflow: pd.Series | None, state: dict,
         weights = pd.Series({a.sensor_id: max(a.drop_m, 0.0) for a in group})
         method = "nearest-to-alarming-loggers"
         extra = {}
-        if localizer is not None and len(first.signature) >= 3:
+        if first.candidates:
+            # The detector ranked the pipes itself (night-signature scan).
+            cands = pd.DataFrame(first.candidates, columns=["link_id", "probability"])
+            method = LOCALIZATION_METHODS.get(first.sensor_id, first.sensor_id)
+            if classical is not None and len(first.signature) >= 3:
+                extra["classical_candidates"] = [[l, round(float(p), 4)] for l, p in
+                                                 classical.candidates(pd.Series(first.signature)).itertuples(index=False)]
+        elif localizer is not None and len(first.signature) >= 3:
             signature = pd.Series(first.signature)
             cands, method = localizer.candidates(signature), LOCALIZATION_METHODS.get(
                 type(localizer).__name__, type(localizer).__name__)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from leakdet.detect.events import NIGHT_HOURS       # local hours of minimum night flow (01:00-05:00)
+from leakdet.detect.nights import night_residuals, night_rows
 from leakdet.detect.residual_cusum import Alarm
 
 SENSOR_ID = "night-flow"         # the alarm's source, as stored in an event's details
@@ -81,17 +81,13 @@ class NightFlowStep:
         """The night's mean net inflow (L/s) and each logger's mean residual (m), or None."""
         if "inflow_m3s" not in frame:
             return None
-        local = frame.index.tz_convert("Asia/Brunei")
-        in_night = np.isin(local.hour, NIGHT_HOURS)
-        night = frame[in_night]
-        if len(night) == 0 or night["inflow_m3s"].notna().mean() < 0.5:
+        night = night_residuals(frame)
+        if night is None:
             return None
-        res = night.filter(like="res:")
-        means = res.mean()[res.notna().mean() >= 0.5]
-        return {"day": local[0].date().isoformat(), "dow": int(local[0].day_of_week),
-                "end": (night.index[-1] + pd.Timedelta(minutes=5)).isoformat(),
-                "flow_lps": round(float(night["inflow_m3s"].mean() * 1000.0), 4),
-                "res": {c[4:]: round(float(v), 4) for c, v in means.items()}}
+        flow = night_rows(frame)["inflow_m3s"]
+        if flow.notna().mean() < 0.5:
+            return None
+        return {**night, "flow_lps": round(float(flow.mean() * 1000.0), 4)}
 
     @staticmethod
     def _without_weekday(nights: list[dict], offsets: dict) -> np.ndarray:

@@ -56,6 +56,7 @@ class Alarm:
     signature: dict = field(default_factory=dict)   # sensor -> mean drop (m) over the alarm window
     flow_lps: float | None = None      # leak flow the alarm measured (night-flow alarms), L/s
     strength: float | None = None      # how far the signature stands out of the loggers' noise
+    candidates: list | None = None     # (pipe, probability) pairs when the detector localizes itself
 
 
 @dataclass

@@ -41,6 +41,10 @@ class CorrelationLocalizer(BaseEstimator):
         self.signatures_ = np.array(sigs).T          # sensors × pipes
         return self
 
+    def pipe_signatures(self) -> pd.DataFrame:
+        """Each pipe's signature (columns) at each logger (rows), m for the probe leak."""
+        return pd.DataFrame(self.signatures_, index=self.sensors_, columns=self.pipes_)
+
     def predict_proba(self, drops: pd.DataFrame) -> pd.DataFrame:
         """Probability per pipe (columns) for each observed drop vector (rows; columns sensor_id, NaN = unknown)."""
         out = np.zeros((len(drops), len(self.pipes_)))

@@ -113,6 +113,7 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
     """Run the causal detector over the day; replace the day's events and store the state."""
     from leakdet.detect.events import build_events, merge_into_open, open_events, update_inflow_baseline, write_events
     from leakdet.detect.night_flow import NIGHT_FLOW_KEY, NightFlowStep
+    from leakdet.detect.night_signature import NIGHT_SIGNATURE_KEY, NightSignatureScan
     from leakdet.localize.nearest_pipes import network_points
     from leakdet.localize.relocalize import relocalize_open_events, save_night_deviation
 
@@ -133,15 +134,20 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
     # The daily run scales demand to metered consumption exactly when the inflow is metered.
     with get_engine().connect() as conn:
         opened = open_events(conn, stored.id, day_bounds(day)[0].to_pydatetime())
-    localizers = (_localizers(network, stored, sensors, "inflow_m3s" in frame)
-                  if alarms or night_alarms or opened else None)
+    localizers = _localizers(network, stored, sensors, "inflow_m3s" in frame)
     localize = (localizers.primary, localizers.classical) if localizers else (None, None)
+    signature_alarms = []
+    if localizers is not None:
+        # Third detector: the loggers' night drops tested for each pipe's leak shape.
+        scan = NightSignatureScan(localizers.correlation.pipe_signatures())
+        signature_alarms, new_state[NIGHT_SIGNATURE_KEY] = scan.step_day(frame, state.get(NIGHT_SIGNATURE_KEY))
     events = build_events(alarms, inflow, new_state, sensor_xy, pipes_xy, DETECTOR, *localize)
-    # Night-flow alarms are built apart: grouped with a pressure alarm of the same hours they
-    # would lose their own (night) signature. One of a leak already seen localizes near it and
-    # becomes its update below; one localized elsewhere is a leak of its own (measured: the night
+    # Night alarms are built apart: grouped with a pressure alarm of the same hours they would
+    # lose their own (night) signature. One of a leak already seen localizes near it and becomes
+    # its update below; one localized elsewhere is a leak of its own (measured: the night
     # signature often localizes better than the alarm that came first).
     events += build_events(night_alarms, inflow, new_state, sensor_xy, pipes_xy, DETECTOR, *localize)
+    events += build_events(signature_alarms, inflow, new_state, sensor_xy, pipes_xy, DETECTOR, *localize)
     updates = []
     if events:
         from leakdet.evaluate.network_distance import PipeDistance
@@ -198,6 +204,11 @@ class Localizers:
     primary: object
     classical: object | None
     version: str
+
+    @property
+    def correlation(self):
+        """The sensitivity-correlation localizer (primary when no learned model exists)."""
+        return self.classical if self.classical is not None else self.primary
 
 
 _CLASSICAL: dict = {}

@@ -1,0 +1,26 @@
+"""The night of a day's residual frame: the hours in which demand, and so model error, is lowest."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from leakdet.detect.events import NIGHT_HOURS       # local hours of minimum night flow (01:00-05:00)
+
+
+def night_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame's rows in the local night hours."""
+    return frame[np.isin(frame.index.tz_convert("Asia/Brunei").hour, NIGHT_HOURS)]
+
+
+def night_residuals(frame: pd.DataFrame) -> dict | None:
+    """The night's local day, weekday, end (UTC ISO) and each logger's mean residual (m) over it
+    (loggers with at least half the night); None for a frame without night rows."""
+    night = night_rows(frame)
+    if len(night) == 0:
+        return None
+    local = frame.index.tz_convert("Asia/Brunei")
+    res = night.filter(like="res:")
+    means = res.mean()[res.notna().mean() >= 0.5]
+    return {"day": local[0].date().isoformat(), "dow": int(local[0].day_of_week),
+            "end": (night.index[-1] + pd.Timedelta(minutes=5)).isoformat(),
+            "res": {c[4:]: round(float(v), 4) for c, v in means.items()}}
