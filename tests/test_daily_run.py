@@ -149,3 +149,33 @@ def test_open_event_is_relocalized_from_accumulated_night_signatures(leaky):
     assert details["night_candidates"][0][0] in {"21", "22", "111", "121", "122"}
     assert top in {"21", "22", "111", "121", "122"}
     assert leaky[-1]["relocalized"] == 1
+
+
+def test_pressure_recovery_marks_the_event_and_ends_its_merging(db_url, tmp_path):
+    from leakdet.detect.events import mark_recovered, open_events, write_events
+    from leakdet.evaluate.network_distance import PipeDistance
+    from leakdet.hydraulics.model_store import fetch_network
+    from leakdet.report.daily_map import render_daily_map
+
+    import_net1_with_scada(tmp_path, "net1-recovered", "2024-05-01 00:00", 1)
+    t = pd.Timestamp("2024-05-01 10:00", tz="UTC")
+    with get_engine().begin() as conn:
+        stored = fetch_network(conn, "net1-recovered")
+        ev = {"event_key": "k1", "detected_at": t, "estimated_start": t, "est_flow_lps": 2.0,
+              "candidates": [("10", 0.6)], "details": {}}
+        write_events(conn, stored.id, t.date(), "test", [ev])
+        dist = PipeDistance(stored.load())
+        night_end = (t + pd.Timedelta(days=3)).isoformat()
+        opened = open_events(conn, stored.id, t + pd.Timedelta(days=3))
+        far = [{"day": "2024-05-04", "end": night_end, "pipe": "122", "flow_lps": 2.1}]
+        near = [{"day": "2024-05-04", "end": night_end, "pipe": "10", "flow_lps": 2.1}]
+        assert dist("122", "10") > 300 and mark_recovered(conn, opened, far, dist) == 0
+        assert mark_recovered(conn, opened, near, dist) == 1
+        recovered = conn.execute(text("SELECT details->'pressure_recovered' FROM water.leak_events "
+                                      "WHERE network_id = :n"), {"n": stored.id}).scalar_one()
+        assert recovered == {"observed_at": night_end, "pipe": "10", "flow_lps": 2.1}
+        # The same day (a re-run) still sees the event; later days no longer merge alarms into it.
+        assert [o["event_key"] for o in open_events(conn, stored.id, t + pd.Timedelta(days=3))] == ["k1"]
+        assert open_events(conn, stored.id, t + pd.Timedelta(days=4)) == []
+    html = render_daily_map("net1-recovered", (t + pd.Timedelta(days=4)).date(), tmp_path / "map.html").read_text()
+    assert "Pressure recovered" in html and "likely repaired" in html

@@ -138,8 +138,31 @@ def open_events(conn, network_id: int, before) -> list[dict]:
            JOIN water.leak_candidates c ON c.event_id = e.id AND c.rank = 1
            LEFT JOIN water.leak_event_updates u ON u.event_id = e.id AND u.observed_at < :before
            WHERE e.network_id = :n AND e.status IN ('new', 'confirmed') AND e.detected_at < :before
+             -- pressure came back near it (likely repaired): a later alarm there is a new leak
+             AND COALESCE((e.details->'pressure_recovered'->>'observed_at')::timestamptz >= :before, TRUE)
            GROUP BY e.id, c.link_id"""), {"n": network_id, "before": before}).mappings().all()
     return [dict(r) for r in rows]
+
+
+def mark_recovered(conn, opened: list[dict], rises: list[dict], distance) -> int:
+    """Record on each open event a pressure rise shaped like a repair within :data:`MERGE_RADIUS_M`
+    of its top pipe (``details.pressure_recovered``); returns how many events were marked.
+
+    ``rises`` are the night-signature scan's rises ({"day", "end", "pipe", "flow_lps"}). The
+    status stays the analyst's to set; the map shows the evidence.
+    """
+    marked = 0
+    for ev in opened:
+        near = [r for r in rises if distance(r["pipe"], ev["link_id"]) <= MERGE_RADIUS_M]
+        if not near:
+            continue
+        r = near[0]
+        evidence = {"observed_at": r["end"], "pipe": r["pipe"], "flow_lps": r["flow_lps"]}
+        conn.execute(text("UPDATE water.leak_events SET details = details || jsonb_build_object("
+                          "'pressure_recovered', CAST(:r AS jsonb)) WHERE id = :e"),
+                     {"r": json.dumps(evidence), "e": ev["id"]})
+        marked += 1
+    return marked
 
 
 def merge_into_open(events: list[dict], opened: list[dict], distance) -> tuple[list[dict], list[dict]]:

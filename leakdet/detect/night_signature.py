@@ -154,7 +154,7 @@ class NightSignatureScan:
         """A pressure rise shaped like a leak going away (a repair): recorded, and the reference
         moves to the new level."""
         pipe = str(stats["t"].idxmin())
-        state["rises"] = (state["rises"] + [{"day": night["day"], "pipe": pipe,
+        state["rises"] = (state["rises"] + [{"day": night["day"], "end": night["end"], "pipe": pipe,
                                              "flow_lps": round(-PROBE_LEAK_LPS * float(stats.at[pipe, "scale"]), 2)}]
                           )[-20:]
         self._shift(state, drop)

@@ -111,7 +111,8 @@ def _load_state(conn, network_id: int, day: date, detector: ResidualCusum) -> di
 
 def detect_day(network: str, day: str | date, residuals_path: str, detector: ResidualCusum | None = None) -> dict:
     """Run the causal detector over the day; replace the day's events and store the state."""
-    from leakdet.detect.events import build_events, merge_into_open, open_events, update_inflow_baseline, write_events
+    from leakdet.detect.events import (build_events, mark_recovered, merge_into_open, open_events,
+                                       update_inflow_baseline, write_events)
     from leakdet.detect.night_flow import NIGHT_FLOW_KEY, NightFlowStep
     from leakdet.detect.night_signature import NIGHT_SIGNATURE_KEY, NightSignatureScan
     from leakdet.localize.nearest_pipes import network_points
@@ -136,11 +137,12 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
         opened = open_events(conn, stored.id, day_bounds(day)[0].to_pydatetime())
     localizers = _localizers(network, stored, sensors, "inflow_m3s" in frame)
     localize = (localizers.primary, localizers.classical) if localizers else (None, None)
-    signature_alarms = []
+    signature_alarms, rises = [], []
     if localizers is not None:
         # Third detector: the loggers' night drops tested for each pipe's leak shape.
         scan = NightSignatureScan(localizers.correlation.pipe_signatures())
         signature_alarms, new_state[NIGHT_SIGNATURE_KEY] = scan.step_day(frame, state.get(NIGHT_SIGNATURE_KEY))
+        rises = [r for r in new_state[NIGHT_SIGNATURE_KEY]["rises"] if r["day"] == day.isoformat()]
     events = build_events(alarms, inflow, new_state, sensor_xy, pipes_xy, DETECTOR, *localize)
     # Night alarms are built apart: grouped with a pressure alarm of the same hours they would
     # lose their own (night) signature. One of a leak already seen localizes near it and becomes
@@ -148,21 +150,24 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
     # signature often localizes better than the alarm that came first).
     events += build_events(night_alarms, inflow, new_state, sensor_xy, pipes_xy, DETECTOR, *localize)
     events += build_events(signature_alarms, inflow, new_state, sensor_xy, pipes_xy, DETECTOR, *localize)
-    updates = []
-    if events:
+    updates, distance = [], None
+    if events or (rises and opened):
         from leakdet.evaluate.network_distance import PipeDistance
 
-        events, updates = merge_into_open(events, opened, PipeDistance(stored.load()))
+        distance = PipeDistance(stored.load())
+    if events:
+        events, updates = merge_into_open(events, opened, distance)
     if not alarms:
         update_inflow_baseline(new_state, inflow)
     version = localizers.version if localizers else None
     with get_engine().begin() as conn:
         write_events(conn, stored.id, day, DETECTOR, events, updates, model_version=version)
+        recovered = mark_recovered(conn, opened, rises, distance) if rises and opened else 0
         relocalized = relocalize_open_events(conn, stored.id, day, lambda d: day_dir(network, d),
                                              localizers.primary) if localizers else 0
         store_detector_state(conn, stored.id, day, new_state)
     return {"events": [e["event_key"] for e in events], "n_events": len(events), "n_updates": len(updates),
-            "relocalized": relocalized, "model_version": version}
+            "relocalized": relocalized, "recovered": recovered, "model_version": version}
 
 
 def store_detector_state(conn, network_id: int, day: date, state: dict) -> None:

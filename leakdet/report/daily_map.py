@@ -56,6 +56,7 @@ def render_daily_map(network: str, day: date, out: Path) -> Path:
         events = conn.execute(text(
             """SELECT e.id, e.event_key, e.detected_at, e.estimated_start, e.est_flow_lps, e.status,
                       (e.details->>'search_radius_m')::float AS search_radius_m,
+                      e.details->'pressure_recovered' AS recovered,
                       -- search area: 150 m around every candidate, and the localizer's search
                       -- radius (holding most of the probability) around the rank-1 pipe
                       ST_AsGeoJSON(ST_Union(
@@ -99,7 +100,11 @@ def render_daily_map(network: str, day: date, out: Path) -> Path:
                  f"Probably started: {pd.Timestamp(ev.estimated_start).tz_convert('Asia/Brunei'):%Y-%m-%d %H:%M} BNT<br>"
                  f"Estimated flow: {flow}"
                  + (f"<br>Search radius: {ev.search_radius_m:.0f} m around the first pipe"
-                    if ev.search_radius_m is not None else ""))
+                    if ev.search_radius_m is not None else "")
+                 + (f"<br><b>Pressure recovered</b> "
+                    f"{pd.Timestamp(ev.recovered['observed_at']).tz_convert('Asia/Brunei'):%Y-%m-%d} near "
+                    f"{html.escape(ev.recovered['pipe'])}: likely repaired, confirm and close"
+                    if ev.recovered and pd.Timestamp(ev.recovered['observed_at']) <= pd.Timestamp(day_end) else ""))
         folium.GeoJson(json.loads(ev.area), name=f"Search area {ev.id}",
                        style_function=lambda f: {"color": "#b2182b", "weight": 1, "dashArray": "4",
                                                  "fillOpacity": 0.08}).add_to(event_layer)
