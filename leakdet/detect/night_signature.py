@@ -62,6 +62,9 @@ class NightSignatureScan:
         Softmax inverse temperature on ``t / max(t)`` for the candidates' probabilities.
     top_k : int
         Candidate pipes an alarm reports.
+    learn_band : float
+        Nights whose best statistic is at most this teach the reference; higher ones may be a
+        leak growing and are kept out of it.
     """
 
     signatures: pd.DataFrame | None = None
@@ -72,6 +75,7 @@ class NightSignatureScan:
     recent_nights: int = 3
     sharpness: float = 40.0
     top_k: int = 5
+    learn_band: float = 8.0
 
     def initial_state(self) -> dict:
         return {"nights": [], "n_accepted": 0, "S": 0.0, "start": None, "recent": [], "rises": []}
@@ -135,7 +139,7 @@ class NightSignatureScan:
                 return [], state
             alarms.append(self._alarm(night, state, *seen))
             self._shift(state, seen[1])
-        elif best <= self.k:
+        elif best <= self.learn_band:
             self._accept(state, night)
         return alarms, state
 
