@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from leakdet.detect.nights import night_residuals, night_rows
+from leakdet.detect.nights import lowered, night_residuals, night_rows
 from leakdet.detect.residual_cusum import Alarm
 
 SENSOR_ID = "night-flow"         # the alarm's source, as stored in an event's details
@@ -140,9 +140,7 @@ class NightFlowStep:
                 # stored nights move to the new level (its flow added, the loggers' residuals
                 # lowered by the drop, their spread kept), so it is not found again and the
                 # next leak is measured from here.
-                state["nights"] = [{**n, "flow_lps": round(n["flow_lps"] + excess, 4),
-                                    "res": {k: round(v - float(drop.get(k, 0.0)), 4) for k, v in n["res"].items()
-                                            if np.isfinite(v - float(drop.get(k, 0.0)))}}
+                state["nights"] = [{**n, "flow_lps": round(n["flow_lps"] + excess, 4), "res": lowered(n["res"], drop)}
                                    for n in state["nights"]]
                 state.update({"S": 0.0, "start": None})
         # Nights up to the noise band teach the reference; a rise being accumulated does

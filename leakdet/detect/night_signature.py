@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from sklearn.covariance import LedoitWolf
 
-from leakdet.detect.nights import night_residuals
+from leakdet.detect.nights import lowered, night_residuals
 from leakdet.detect.residual_cusum import Alarm
 from leakdet.localize.sensitivity import PROBE_LEAK_LPS
 
@@ -150,8 +150,7 @@ class NightSignatureScan:
     @staticmethod
     def _shift(state: dict, drop: pd.Series) -> None:
         """Move the reference nights to the new level (each logger lowered by its drop)."""
-        state["nights"] = [{**n, "res": {k: round(v - float(drop.get(k, 0.0)), 4) for k, v in n["res"].items()
-                                         if np.isfinite(v - float(drop.get(k, 0.0)))}} for n in state["nights"]]
+        state["nights"] = [{**n, "res": lowered(n["res"], drop)} for n in state["nights"]]
         state.update({"S": 0.0, "start": None})
 
     def _rise(self, state: dict, night: dict, stats: pd.DataFrame, drop: pd.Series) -> None:

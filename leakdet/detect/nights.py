@@ -24,3 +24,10 @@ def night_residuals(frame: pd.DataFrame) -> dict | None:
     return {"day": local[0].date().isoformat(), "dow": int(local[0].day_of_week),
             "end": (night.index[-1] + pd.Timedelta(minutes=5)).isoformat(),
             "res": {c[4:]: round(float(v), 4) for c, v in means.items()}}
+
+
+def lowered(res: dict, drop: pd.Series) -> dict:
+    """A night's logger residuals (m) lowered by ``drop`` (a logger without a finite result is
+    left out): after a leak is found, the reference nights move to the level it left."""
+    out = {k: v - float(drop.get(k, 0.0)) for k, v in res.items()}
+    return {k: round(v, 4) for k, v in out.items() if np.isfinite(v)}
