@@ -57,10 +57,12 @@ def events_table(per_event: pd.DataFrame) -> pd.DataFrame:
 
     with get_engine().connect() as conn:
         details = pd.read_sql(text(
-            """SELECT id AS event_id, details->'sensors' AS alarms, details->>'localization' AS localization,
-                      details->'classical_candidates'->0->>0 AS classical_top, est_flow_lps,
-                      details->'signature_m' AS signature_m,
-                      estimated_start FROM water.leak_events"""), conn)
+            """SELECT e.id AS event_id, details->'sensors' AS alarms, details->>'localization' AS localization,
+                      details->'classical_candidates'->0->>0 AS classical_top, c.link_id AS final_top,
+                      details->'pressure_recovered'->>'observed_at' AS pressure_recovered, est_flow_lps,
+                      details->'signature_m' AS signature_m, estimated_start
+               FROM water.leak_events e LEFT JOIN water.leak_candidates c ON c.event_id = e.id AND c.rank = 1"""),
+            conn)
     return per_event.merge(details, on="event_id", how="left")
 
 
