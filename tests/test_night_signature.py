@@ -79,3 +79,13 @@ def test_learning_only_accepts_every_night_and_needs_no_signatures():
         found, state = scan.step_day(day_frame(day, rng), state, learn_only=True)
         assert found == []
     assert state["n_accepted"] == 5 and len(state["nights"][0]["res"]) == len(SENSORS)
+
+
+def test_identical_nights_and_missing_loggers_do_not_break_the_test():
+    scan = NightSignatureScan(SIGNATURES)
+    flat = {"day": "2025-01-01", "dow": 2, "end": "2025-01-01T21:00:00+00:00", "res": {s: 0.0 for s in SENSORS}}
+    nights = [dict(flat, day=f"2025-01-{i:02d}") for i in range(1, 20)]
+    stats, drop = scan.statistics(nights, {"P0": -0.05, "P1": -0.02, "P5": 0.0})
+    assert np.isfinite(stats["t"]).all() and list(drop.index) == ["P0", "P1", "P5"]
+    assert stats["t"].idxmax() == "pA"
+    assert scan.statistics(nights, {"P0": -0.05}) is None        # fewer than 3 loggers tonight

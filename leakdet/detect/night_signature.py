@@ -36,6 +36,7 @@ from leakdet.localize.sensitivity import PROBE_LEAK_LPS
 
 SENSOR_ID = "night-signature"          # the alarm's source, as stored in an event's details
 NIGHT_SIGNATURE_KEY = "night_signature"  # this detector's part of the stored detector state
+NOISE_FLOOR_M = 0.001                    # night-to-night noise of a logger never below 1 mm
 
 
 @dataclass
@@ -94,7 +95,10 @@ class NightSignatureScan:
         hist = hist.fillna(hist.median())
         drop = hist.median() - cur[use]
         noise = np.diff(hist.to_numpy(), axis=0) / np.sqrt(2.0)      # night-to-night, per night
-        precision = LedoitWolf().fit(noise).precision_
+        # A floor on each logger's noise (sensor resolution) keeps the inverse finite when a
+        # logger's nights happen to be identical (a gap filled by its median, a quiet model).
+        cov = LedoitWolf().fit(noise).covariance_ + NOISE_FLOOR_M ** 2 * np.eye(noise.shape[1])
+        precision = np.linalg.inv(cov)
         sig = self.signatures.loc[use].to_numpy(dtype=float)
         a = drop.to_numpy() @ precision @ sig
         b = np.einsum("ij,ik,kj->j", sig, precision, sig)
