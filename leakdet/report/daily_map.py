@@ -103,7 +103,7 @@ def render_daily_map(network: str, day: date, out: Path) -> Path:
                     if ev.search_radius_m is not None else "")
                  + (f"<br><b>Pressure recovered</b> "
                     f"{pd.Timestamp(ev.recovered['observed_at']).tz_convert('Asia/Brunei'):%Y-%m-%d} near "
-                    f"{html.escape(ev.recovered['pipe'])}: likely repaired, confirm and close"
+                    f"{html.escape(ev.recovered['pipe'])} (about {ev.recovered['flow_lps']:.1f} L/s): possibly repaired, check"
                     if ev.recovered and pd.Timestamp(ev.recovered['observed_at']) <= pd.Timestamp(day_end) else ""))
         folium.GeoJson(json.loads(ev.area), name=f"Search area {ev.id}",
                        style_function=lambda f: {"color": "#b2182b", "weight": 1, "dashArray": "4",
