@@ -178,3 +178,31 @@ def test_pressure_recovery_near_an_open_event_is_recorded_for_the_analyst(db_url
         assert [o["event_key"] for o in open_events(conn, stored.id, t + pd.Timedelta(days=4))] == ["k1"]
     html = render_daily_map("net1-recovered", (t + pd.Timedelta(days=4)).date(), tmp_path / "map.html").read_text()
     assert "Pressure recovered" in html and "possibly repaired" in html
+
+
+def test_night_signature_localization_outranks_daytime_alarms(db_url, tmp_path):
+    from leakdet.detect.events import NIGHT_SIGNATURE_METHOD, write_events
+
+    import_net1_with_scada(tmp_path, "net1-night-refine", "2024-05-01 00:00", 1)
+    t = pd.Timestamp("2024-05-01 10:00", tz="UTC")
+    top = "SELECT c.link_id FROM water.leak_candidates c JOIN water.leak_events e ON e.id = c.event_id " \
+          "WHERE e.network_id = :n AND e.event_key = :k AND c.rank = 1"
+    with get_engine().begin() as conn:
+        nid = conn.execute(text("SELECT id FROM water.networks WHERE name = 'net1-night-refine'")).scalar_one()
+        day = {"estimated_start": t, "est_flow_lps": None, "candidates": [("10", 0.5)],
+               "details": {"signature_norm_m": 0.5, "localization": "sensitivity-correlation"}}
+        night = {"estimated_start": t, "est_flow_lps": None, "candidates": [("21", 0.5)],
+                 "details": {"signature_norm_m": 0.1, "localization": NIGHT_SIGNATURE_METHOD}}
+        write_events(conn, nid, t.date(), "test", [{**day, "event_key": "d1", "detected_at": t},
+                                                   {**night, "event_key": "n1", "detected_at": t}])
+        later = t + pd.Timedelta(days=1)
+        # A weaker night signature still replaces a daytime localization ...
+        write_events(conn, nid, later.date(), "test", [], [
+            {"event_key": "d1", "event": {**night, "event_key": "x1", "detected_at": later,
+                                          "candidates": [("22", 0.6)]}},
+            # ... and a stronger daytime one does not replace a night-signature localization.
+            {"event_key": "n1", "event": {**day, "event_key": "x2", "detected_at": later,
+                                          "candidates": [("31", 0.9)], "details": {**day["details"],
+                                                                                   "signature_norm_m": 2.0}}}])
+        assert conn.execute(text(top), {"n": nid, "k": "d1"}).scalar_one() == "22"
+        assert conn.execute(text(top), {"n": nid, "k": "n1"}).scalar_one() == "21"
