@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import text
 
+from leakdet.detect.nights import NIGHT_HOURS
 from leakdet.detect.residual_cusum import Alarm
 from leakdet.localize.nearest_pipes import candidate_pipes
 
@@ -34,9 +35,6 @@ def update_inflow_baseline(state: dict, inflow: pd.Series | None, alpha: float =
     old = np.array(state.get("inflow_mu") or [np.nan] * 24, dtype=float)
     new = np.where(np.isnan(old), hourly, np.where(np.isnan(hourly), old, (1 - alpha) * old + alpha * hourly))
     state["inflow_mu"] = [None if np.isnan(v) else float(v) for v in new]
-
-
-NIGHT_HOURS = (1, 2, 3, 4)     # local hours of minimum night flow: consumption is lowest and steadiest
 
 
 def estimate_flow_lps(state: dict, inflow: pd.Series | None, start: pd.Timestamp, detected: pd.Timestamp) -> float | None:

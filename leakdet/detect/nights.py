@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from leakdet.detect.events import NIGHT_HOURS       # local hours of minimum night flow (01:00-05:00)
+NIGHT_HOURS = (1, 2, 3, 4)     # local hours of minimum night flow: consumption is lowest and steadiest
 
 
 def night_rows(frame: pd.DataFrame) -> pd.DataFrame:

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from leakdet.detect.nights import NIGHT_HOURS
+
 
 WEEK_HOURS = 168
 
@@ -192,7 +194,7 @@ class ResidualCusum:
         window = deviation.loc[first:alarm.detected_at]
         return {k: round(float(v), 4) for k, v in window.mean().items() if np.isfinite(v)}
 
-    def night_deviation(self, residuals: pd.DataFrame, state: dict, hours=(1, 2, 3, 4)) -> pd.Series:
+    def night_deviation(self, residuals: pd.DataFrame, state: dict, hours=NIGHT_HOURS) -> pd.Series:
         """Mean deviation (m, expected minus observed) per logger over the night's local ``hours``,
         against the baseline in ``state`` (as before the day)."""
         local = residuals.index.tz_convert("Asia/Brunei")
