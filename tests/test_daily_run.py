@@ -206,3 +206,27 @@ def test_night_signature_localization_outranks_daytime_alarms(db_url, tmp_path):
                                                                                    "signature_norm_m": 2.0}}}])
         assert conn.execute(text(top), {"n": nid, "k": "d1"}).scalar_one() == "22"
         assert conn.execute(text(top), {"n": nid, "k": "n1"}).scalar_one() == "21"
+
+
+def test_night_signature_scan_runs_in_the_daily_pipeline(db_url, tmp_path):
+    """After 14 accepted nights the scan tests each night; a leak starting on day 16 shows up as a
+    night-signature alarm (a new event or an update of the pressure alarm's event), and its state
+    is part of the stored detector state."""
+    from leakdet.detect.night_signature import NIGHT_SIGNATURE_KEY
+
+    days = [f"2024-06-{d:02d}" for d in range(1, 19)]
+    import_net1_with_scada(tmp_path, "net1-scan", "2024-06-01 00:00", len(days), leak_node="22",
+                           leak_from_step=15 * 288 + 144)
+    run_range("net1-scan", days[0], days[-1], maps=False)
+    with get_engine().connect() as conn:
+        state = conn.execute(text(
+            "SELECT s.state FROM water.detector_state s JOIN water.networks n ON n.id = s.network_id "
+            "WHERE n.name = 'net1-scan' ORDER BY s.as_of_day DESC LIMIT 1")).scalar_one()[NIGHT_SIGNATURE_KEY]
+        sources = conn.execute(text(
+            """SELECT e.details->'sensors' FROM water.leak_events e JOIN water.networks n ON n.id = e.network_id
+               WHERE n.name = 'net1-scan'
+               UNION ALL
+               SELECT u.details->'sensors' FROM water.leak_event_updates u JOIN water.leak_events e ON e.id = u.event_id
+               JOIN water.networks n ON n.id = e.network_id WHERE n.name = 'net1-scan'""")).scalars().all()
+    assert state["n_accepted"] >= 14
+    assert ["night-signature"] in sources
