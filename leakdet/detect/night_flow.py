@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from leakdet.detect.nights import lowered, night_residuals, night_rows
+from leakdet.detect.nights import lowered, night_residuals, night_rows, rise_start
 from leakdet.detect.residual_cusum import Alarm
 
 SENSOR_ID = "night-flow"         # the alarm's source, as stored in an event's details
@@ -179,10 +179,7 @@ class NightFlowStep:
         return drop, float(z.max()) if z.notna().any() else 0.0
 
     def _alarm(self, night: dict, state: dict, excess: float, s: float, drop: pd.Series, strength: float) -> Alarm:
-        # The rise began after the end of the last night that did not show it (05:00 local).
-        first = pd.Timestamp(state["start"] or night["day"]).tz_localize("Asia/Brunei")
-        start = (first - pd.Timedelta(hours=19)).tz_convert("UTC")
-        return Alarm(SENSOR_ID, pd.Timestamp(night["end"]), start, s,
+        return Alarm(SENSOR_ID, pd.Timestamp(night["end"]), rise_start(state["start"] or night["day"]), s,
                      float(drop.max()) if len(drop) else float("nan"),
                      signature={k: round(float(v), 4) for k, v in drop.items()}, flow_lps=round(float(excess), 2),
                      strength=round(strength, 2))

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from sklearn.covariance import LedoitWolf
 
-from leakdet.detect.nights import lowered, night_residuals
+from leakdet.detect.nights import lowered, night_residuals, rise_start
 from leakdet.detect.residual_cusum import Alarm
 from leakdet.localize.sensitivity import PROBE_LEAK_LPS
 
@@ -171,10 +171,8 @@ class NightSignatureScan:
         top = t.nlargest(self.top_k)
         p = np.exp(self.sharpness * (t / max(float(t.max()), 1e-9) - 1.0))
         prob = (p / p.sum()).loc[top.index]
-        # The rise began after the end of the last night that did not show it (05:00 local).
-        first = pd.Timestamp(state["start"]).tz_localize("Asia/Brunei")
-        start = (first - pd.Timedelta(hours=19)).tz_convert("UTC")
-        return Alarm(SENSOR_ID, pd.Timestamp(night["end"]), start, float(state["S"]), float(drop.max()),
+        return Alarm(SENSOR_ID, pd.Timestamp(night["end"]), rise_start(state["start"]), float(state["S"]),
+                     float(drop.max()),
                      signature={k: round(float(v), 4) for k, v in drop.items()},
                      strength=round(float(top.iloc[0]), 2),
                      candidates=[(str(l), round(float(q), 4)) for l, q in prob.items()])

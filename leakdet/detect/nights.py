@@ -31,3 +31,10 @@ def lowered(res: dict, drop: pd.Series) -> dict:
     left out): after a leak is found, the reference nights move to the level it left."""
     out = {k: v - float(drop.get(k, 0.0)) for k, v in res.items()}
     return {k: round(v, 4) for k, v in out.items() if np.isfinite(v)}
+
+
+def rise_start(first_day: str) -> pd.Timestamp:
+    """Estimated start (UTC) of a rise first seen in the night of local ``first_day``: it began
+    after the end of the last night that did not show it, the day before's night end (05:00)."""
+    night_end = pd.Timedelta(hours=max(NIGHT_HOURS) + 1)
+    return (pd.Timestamp(first_day).tz_localize("Asia/Brunei") - pd.Timedelta(days=1) + night_end).tz_convert("UTC")
