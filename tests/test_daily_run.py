@@ -130,6 +130,11 @@ def test_update_with_stronger_signature_refines_candidates(db_url, tmp_path):
         initial = conn.execute(text("SELECT details->>'initial_top' FROM water.leak_events "
                                     "WHERE network_id = :n AND event_key = 'k1'"), {"n": nid}).scalar_one()
         assert initial == "10"          # what was reported at detection time, for honest scoring
+        # Re-running the refining day with another localizer (a backfill after a model change)
+        # replaces its refinement, though the new signature is no stronger than the stored one.
+        rerun = {**strong, "candidates": [("12", 0.7)]}
+        write_events(conn, nid, (t + pd.Timedelta(days=2)).date(), "test", [], [{"event_key": "k1", "event": rerun}])
+        assert conn.execute(text(top), {"n": nid}).scalar_one() == "12"
         n_updates = conn.execute(text("SELECT count(*) FROM water.leak_event_updates u JOIN water.leak_events e "
                                       "ON e.id = u.event_id WHERE e.network_id = :n"), {"n": nid}).scalar_one()
     assert n_updates == 2

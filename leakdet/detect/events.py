@@ -294,7 +294,9 @@ def _refine(conn, network_id: int, event_key: str, update: dict) -> None:
     is_night = update["details"].get("localization") == NIGHT_SIGNATURE_METHOD
     old = float((row.details or {}).get("signature_norm_m", 0.0))
     new = float(update["details"].get("signature_norm_m", 0.0))
-    if was_night or (not is_night and new <= old):
+    # A re-run of the day that made the refinement (a backfill, a new localizer) replaces it.
+    rerun = (row.details or {}).get("refined_at") == update["detected_at"].isoformat()
+    if not rerun and (was_night or (not is_night and new <= old)):
         return
     details = dict(row.details or {})
     keep_initial_top(conn, row.id, details)
