@@ -290,15 +290,15 @@ def _refine(conn, network_id: int, event_key: str, update: dict) -> None:
         {"n": network_id, "k": event_key}).first()
     if row is None or not update["candidates"]:
         return
-    was_night = (row.details or {}).get("localization") == NIGHT_SIGNATURE_METHOD
+    details = dict(row.details or {})
+    was_night = details.get("localization") == NIGHT_SIGNATURE_METHOD
     is_night = update["details"].get("localization") == NIGHT_SIGNATURE_METHOD
-    old = float((row.details or {}).get("signature_norm_m", 0.0))
+    old = float(details.get("signature_norm_m", 0.0))
     new = float(update["details"].get("signature_norm_m", 0.0))
     # A re-run of the day that made the refinement (a backfill, a new localizer) replaces it.
-    rerun = (row.details or {}).get("refined_at") == update["detected_at"].isoformat()
+    rerun = details.get("refined_at") == update["detected_at"].isoformat()
     if not rerun and (was_night or (not is_night and new <= old)):
         return
-    details = dict(row.details or {})
     keep_initial_top(conn, row.id, details)
     replace_candidates(conn, row.id, update["candidates"])
     details.update({"signature_norm_m": new, "refined_at": update["detected_at"].isoformat(),
