@@ -112,9 +112,18 @@ def cached_sensitivity(inp_text: str, load_model, sensor_nodes: dict[str, str],
     key = hashlib.sha256((inp_text + repr(sorted(sensor_nodes.items())) + str(demand_compensated)).encode()
                          ).hexdigest()[:16]
     path = cache_dir / f"sensitivity_{key}.parquet"
+    if path in _READ:
+        return _READ[path]
     if path.exists():
-        return pd.read_parquet(path)
-    matrix = sensitivity_matrix(load_model(), sensor_nodes, demand_compensated=demand_compensated)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    matrix.to_parquet(path)
+        matrix = pd.read_parquet(path)
+    else:
+        matrix = sensitivity_matrix(load_model(), sensor_nodes, demand_compensated=demand_compensated)
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        matrix.to_parquet(path)
+    # The daily run asks for it several times a day; the file never changes under the same key.
+    _READ.clear()
+    _READ[path] = matrix
     return matrix
+
+
+_READ: dict = {}

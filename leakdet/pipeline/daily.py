@@ -152,9 +152,7 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
     events += build_events(signature_alarms, inflow, new_state, sensor_xy, pipes_xy, DETECTOR, *localize)
     updates, distance = [], None
     if events or (rises and opened):
-        from leakdet.evaluate.network_distance import PipeDistance
-
-        distance = PipeDistance(stored.load())
+        distance = _pipe_distance(stored)
     if events:
         events, updates = merge_into_open(events, opened, distance)
     if not alarms:
@@ -168,6 +166,20 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
         store_detector_state(conn, stored.id, day, new_state)
     return {"events": [e["event_key"] for e in events], "n_events": len(events), "n_updates": len(updates),
             "relocalized": relocalized, "recovered": recovered, "model_version": version}
+
+
+_DISTANCE: dict = {}
+
+
+def _pipe_distance(stored):
+    """Network distances between pipes of the stored model, built once per process and model
+    version (parsing a big INP costs more than a quiet day's detection)."""
+    from leakdet.evaluate.network_distance import PipeDistance
+
+    if stored.inp_sha256 not in _DISTANCE:
+        _DISTANCE.clear()
+        _DISTANCE[stored.inp_sha256] = PipeDistance(stored.load())
+    return _DISTANCE[stored.inp_sha256]
 
 
 def store_detector_state(conn, network_id: int, day: date, state: dict) -> None:
