@@ -140,6 +140,9 @@ def open_events(conn, network_id: int, before) -> list[dict]:
     return [dict(r) for r in rows]
 
 
+RECOVERY_SHARE = 0.5    # a rise must give back at least half the event's flow to look like its repair
+
+
 def mark_recovered(conn, opened: list[dict], rises: list[dict], distance) -> int:
     """Record on each open event a pressure rise shaped like a repair within :data:`MERGE_RADIUS_M`
     of its top pipe and of at least :data:`RECOVERY_SHARE` of its estimated flow
@@ -164,9 +167,6 @@ def mark_recovered(conn, opened: list[dict], rises: list[dict], distance) -> int
                      {"r": json.dumps(evidence), "e": ev["id"]})
         marked += 1
     return marked
-
-
-RECOVERY_SHARE = 0.5    # a rise must give back at least half the event's flow to look like its repair
 
 
 def merge_into_open(events: list[dict], opened: list[dict], distance) -> tuple[list[dict], list[dict]]:
