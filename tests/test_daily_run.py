@@ -40,6 +40,19 @@ def test_boundary_conditions_make_leak_free_residuals_small(leaky):
     assert "demand scaled to metered consumption" in leaky[0]["boundary"]
 
 
+def test_each_day_records_the_night_operating_state(leaky):
+    from pathlib import Path
+
+    from leakdet.hydraulics.operating_state import read_state
+    from leakdet.pipeline.daily import STATE_FILE
+
+    states = [read_state(Path(day["residuals_path"]).with_name(STATE_FILE)) for day in leaky]
+    # Net1's pump and tank, as the boundary-conditioned simulation had them at 03:00 local:
+    # the localizer's signatures are computed in that state.
+    assert all(dict(s.links).keys() == {"9"} and dict(s.tanks).keys() == {"2"} for s in states)
+    assert all(s.key() for s in states)
+
+
 def test_leak_detected_after_it_starts_near_the_leak(leaky):
     ev = events("net1-leaky")
     assert ev["event_key"].nunique() == 1

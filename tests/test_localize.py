@@ -54,3 +54,26 @@ def test_leak_flow_is_the_scale_of_the_pipe_signature():
     assert loc.leak_flow(partial, "21") == round(2.5 * PROBE_LEAK_LPS, 2)
     assert loc.leak_flow(-pipe, "21") is None               # pressure rose: no leak flow to report
     assert loc.leak_flow(pipe, "no-such-pipe") is None
+
+
+def test_localizer_with_pipe_positions_ranks_for_a_crew():
+    wn = wntr.network.WaterNetworkModel(str(NET1))
+    S = sensitivity_matrix(wn, LOGGERS)
+    ends = {n: (p.start_node_name, p.end_node_name) for n, p in wn.pipes()}
+    xy = pd.DataFrame({n: np.mean([wn.get_node(u).coordinates, wn.get_node(v).coordinates], axis=0)
+                       for n, (u, v) in ends.items()}, index=["x", "y"]).T
+    plain = CorrelationLocalizer(top_k=3).fit(S, ends)
+    crew = CorrelationLocalizer(top_k=3).fit(S, ends, pipe_xy=xy)
+    observed = S["31"] * 4
+    top = crew.candidates(observed)
+    assert top.attrs["search_radius_m"] >= 0 and len(top) == 3
+    # Rank 1 is where the crew's expected walk to the leak is shortest under the probabilities.
+    p = crew.predict_proba(observed.to_frame().T).iloc[0]
+    short = p.nlargest(60)
+    short = short / short.sum()
+    pts = xy.loc[short.index].to_numpy()
+    expected = np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1)) @ short.to_numpy()
+    assert top["link_id"].iloc[0] == short.index[int(np.argmin(expected))]
+    assert "search_radius_m" not in plain.candidates(observed).attrs      # no positions: most probable first
+    # Positions missing for some pipe: the plain ranking, not a crash.
+    assert CorrelationLocalizer().fit(S, ends, pipe_xy=xy.iloc[1:]).pipe_xy_ is None

@@ -29,14 +29,31 @@ def prepare_day(wn: wntr.network.WaterNetworkModel, step_s: int = STEP_S) -> Non
 
 def simulate_sensors(wn: wntr.network.WaterNetworkModel, sensors: pd.DataFrame, day_start_utc: pd.Timestamp,
                      label: str, tank_elevations: dict[str, float] | None = None) -> pd.DataFrame:
-    """Simulate ``wn`` for one day and sample every sensor, in stored units.
+    """Simulate ``wn`` for one day and sample every sensor, in stored units
+    (:func:`run_simulation`, then :func:`sample_sensors`)."""
+    return sample_sensors(run_simulation(wn, label), wn, sensors, day_start_utc, tank_elevations)
+
+
+def run_simulation(wn: wntr.network.WaterNetworkModel, label: str):
+    """EPANET results of ``wn`` (wntr ``SimulationResults``); :class:`SimulationFailed` naming
+    ``label`` (the network and day) when it does not solve."""
+    with tempfile.TemporaryDirectory(prefix="bnw-sim-") as tmp:
+        # Each run gets its own file prefix so parallel runs never share EPANET files.
+        prefix = str(Path(tmp) / "run")
+        try:
+            return wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=prefix, convergence_error=True)
+        except Exception as exc:
+            raise SimulationFailed(f"hydraulic simulation failed for {label}: {exc}") from None
+
+
+def sample_sensors(res, wn: wntr.network.WaterNetworkModel, sensors: pd.DataFrame, day_start_utc: pd.Timestamp,
+                   tank_elevations: dict[str, float] | None = None) -> pd.DataFrame:
+    """What every sensor would have read in the simulation ``res`` of ``wn``.
 
     Parameters
     ----------
     sensors : DataFrame
         sensor_id, kind, element_id (as from :func:`leakdet.network.sensor_map.load_sensors`).
-    label : str
-        Names the network and day in error messages.
     tank_elevations : dict, optional
         Bottom elevation (m) of tanks that boundary conditions turned into fixed-head nodes.
 
@@ -46,13 +63,6 @@ def simulate_sensors(wn: wntr.network.WaterNetworkModel, sensors: pd.DataFrame, 
         Index: UTC time (5-minute steps); columns: sensor_id. Pressure and level in m,
         flow and demand in m³/s.
     """
-    with tempfile.TemporaryDirectory(prefix="bnw-sim-") as tmp:
-        # Each run gets its own file prefix so parallel runs never share EPANET files.
-        prefix = str(Path(tmp) / "run")
-        try:
-            res = wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=prefix, convergence_error=True)
-        except Exception as exc:
-            raise SimulationFailed(f"hydraulic simulation failed for {label}: {exc}") from None
     times = day_start_utc + pd.to_timedelta(res.node["pressure"].index, unit="s")
     out = {}
     for row in sensors.itertuples():

@@ -20,14 +20,20 @@ class CorrelationLocalizer(BaseEstimator):
         Number of candidate pipes returned per event.
     sharpness : float
         Softmax inverse temperature on cosine similarity (higher = more confident).
+    coverage : float
+        Probability mass the search area must hold (when pipe positions are known).
     """
 
-    def __init__(self, top_k: int = 5, sharpness: float = 40.0):
+    def __init__(self, top_k: int = 5, sharpness: float = 40.0, coverage: float = 0.8):
         self.top_k = top_k
         self.sharpness = sharpness
+        self.coverage = coverage
 
-    def fit(self, sensitivity: pd.DataFrame, pipe_ends: dict[str, tuple[str, str]]) -> "CorrelationLocalizer":
-        """``sensitivity``: rows sensor_id, columns junction; ``pipe_ends``: pipe -> (node, node)."""
+    def fit(self, sensitivity: pd.DataFrame, pipe_ends: dict[str, tuple[str, str]],
+            pipe_xy: pd.DataFrame | None = None) -> "CorrelationLocalizer":
+        """``sensitivity``: rows sensor_id, columns junction; ``pipe_ends``: pipe -> (node, node);
+        ``pipe_xy``: pipe midpoints (index link_id, columns ``x``, ``y`` in metres), which let
+        :meth:`candidates` rank for a crew and give a search radius."""
         cols = {c: i for i, c in enumerate(sensitivity.columns)}
         S = sensitivity.to_numpy(dtype=float)
         pipes, sigs = [], []
@@ -39,6 +45,9 @@ class CorrelationLocalizer(BaseEstimator):
         self.sensors_ = list(sensitivity.index)
         self.pipes_ = np.array(pipes)
         self.signatures_ = np.array(sigs).T          # sensors × pipes
+        self.pipe_xy_ = None
+        if pipe_xy is not None and pd.Index(pipes).isin(pipe_xy.index).all():
+            self.pipe_xy_ = pipe_xy.loc[pipes, ["x", "y"]].to_numpy(dtype=float)
         return self
 
     def pipe_signatures(self) -> pd.DataFrame:
@@ -88,7 +97,18 @@ class CorrelationLocalizer(BaseEstimator):
         return round(q, 2) if q > 0 else None
 
     def candidates(self, drop: pd.Series) -> pd.DataFrame:
-        """Top-k pipes for one event: link_id, probability (probabilities over all pipes, not renormalised)."""
+        """Top-k pipes for one event: link_id, probability.
+
+        With pipe positions (see :meth:`fit`) they are ranked for a crew (rank 1 the least
+        expected distance to the leak; ``attrs["search_radius_m"]``, see
+        :func:`~leakdet.localize.crew.shortlist_candidates`): a leak whose signature many
+        neighbouring pipes share almost equally is best walked from their middle. Without,
+        the most probable pipes (probabilities over all pipes, not renormalised).
+        """
         proba = self.predict_proba(drop.to_frame().T).iloc[0]
+        if self.pipe_xy_ is not None:
+            from leakdet.localize.crew import shortlist_candidates
+
+            return shortlist_candidates(self.pipes_, self.pipe_xy_, proba.to_numpy(), self.top_k, self.coverage)
         top = proba.nlargest(self.top_k)
         return pd.DataFrame({"link_id": top.index, "probability": top.to_numpy()})

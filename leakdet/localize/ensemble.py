@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from leakdet.localize.learned import crew_candidates
+from leakdet.localize.crew import shortlist_candidates
 
 
 class EnsembleLocalizer(BaseEstimator):
@@ -43,9 +43,7 @@ class EnsembleLocalizer(BaseEstimator):
         return np.array([self.candidates(drops.iloc[i])["link_id"].iloc[0] for i in range(len(drops))])
 
     def candidates(self, drop: pd.Series) -> pd.DataFrame:
-        """Top-k pipes among the 60 most probable (see :func:`~leakdet.localize.learned.crew_candidates`)."""
+        """Top-k pipes for a crew (see :func:`~leakdet.localize.crew.shortlist_candidates`)."""
         p = self.predict_proba(drop.to_frame().T).iloc[0].to_numpy()
         ref = self.learned.reference_
-        idx = np.argsort(-p)[:60]
-        q = p[idx] / max(p[idx].sum(), 1e-12)
-        return crew_candidates(ref.pipes[idx], ref.pipe_xy[idx], q, self.top_k, self.coverage)
+        return shortlist_candidates(ref.pipes, ref.pipe_xy, p, self.top_k, self.coverage)

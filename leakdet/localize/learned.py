@@ -15,6 +15,7 @@ import pandas as pd
 from scipy.optimize import minimize_scalar
 from sklearn.base import BaseEstimator
 
+from leakdet.localize.crew import crew_candidates
 from leakdet.localize.pair_features import FEATURES, Reference, signature_features
 
 
@@ -148,24 +149,3 @@ class XGBoostLocalizer(BaseEstimator):
         x = drop.reindex(self.reference_.sensors).to_numpy(float)
         idx, p = self._proba_one(x)
         return crew_candidates(self.reference_.pipes[idx], self.reference_.pipe_xy[idx], p, self.top_k, self.coverage)
-
-
-def crew_candidates(pipes: np.ndarray, xy: np.ndarray, p: np.ndarray, top_k: int, coverage: float) -> pd.DataFrame:
-    """Rank candidate pipes for a crew: ``link_id``, ``probability``.
-
-    Rank 1 is the pipe with the least expected distance (m) to the leak under the
-    probabilities ``p`` (where a crew should start: with several similar neighbours it beats
-    the single most probable pipe); the rest follow by probability. The frame's
-    ``attrs["search_radius_m"]`` is the radius around rank 1 holding ``coverage`` of the
-    candidates' probability.
-    """
-    expected = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1]) @ p
-    start = int(np.argmin(expected))
-    order = np.concatenate([[start], [i for i in np.argsort(-p) if i != start]])
-    top = order[:top_k]
-    out = pd.DataFrame({"link_id": pipes[top], "probability": p[top]})
-    d = np.hypot(*(xy - xy[start]).T)
-    by_distance = np.argsort(d)
-    mass = np.cumsum(p[by_distance]) / max(p.sum(), 1e-12)
-    out.attrs["search_radius_m"] = float(d[by_distance][min(np.searchsorted(mass, coverage), len(d) - 1)])
-    return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import os
 import tempfile
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from wntr.epanet.toolkit import ENepanet
 EN_EMITTER, EN_DEMAND, EN_PRESSURE = 3, 9, 11
 EN_DEMANDMULT = 4          # EPANET 2.2 option code (EN_TRIALS=0, EN_ACCURACY=1, ...)
 PROBE_LEAK_LPS = 3.0       # leak (L/s) each column of the matrix describes
+MATRIX_HOUR = 3            # local hour of the snapshot: low, steady night demand
 
 
 def _snapshot_model(wn: wntr.network.WaterNetworkModel, hour: int) -> None:
@@ -43,7 +45,7 @@ def _set_option(en: ENepanet, code: int, value: float) -> None:
 
 def sensitivity_matrix(wn: wntr.network.WaterNetworkModel, sensor_nodes: dict[str, str],
                        leak_lps: float = PROBE_LEAK_LPS,
-                       hour: int = 3, candidates: list[str] | None = None,
+                       hour: int = MATRIX_HOUR, candidates: list[str] | None = None,
                        demand_compensated: bool = False) -> pd.DataFrame:
     """Pressure drop (m) at each logger (rows: sensor_id) for a leak at each junction (columns).
 
@@ -103,27 +105,42 @@ def sensitivity_matrix(wn: wntr.network.WaterNetworkModel, sensor_nodes: dict[st
 
 
 def cached_sensitivity(inp_text: str, load_model, sensor_nodes: dict[str, str],
-                       cache_dir: Path, demand_compensated: bool = False) -> pd.DataFrame:
-    """:func:`sensitivity_matrix`, computed once per model text, logger set and compensation.
+                       cache_dir: Path, demand_compensated: bool = False, state=None) -> pd.DataFrame:
+    """:func:`sensitivity_matrix`, computed once per model text, logger set, compensation and
+    operating state.
 
     ``load_model`` is called (no arguments) for a fresh WNTR model only when the matrix is
-    not cached yet: loading a big model costs more than reading the cache.
+    not cached yet: loading a big model costs more than reading the cache. ``state`` (an
+    :class:`~leakdet.hydraulics.operating_state.OperatingState`, taken at the matrix's hour)
+    puts the model's pumps, valves and tanks where the network really was; None keeps the
+    model's initial state.
     """
-    key = hashlib.sha256((inp_text + repr(sorted(sensor_nodes.items())) + str(demand_compensated)).encode()
-                         ).hexdigest()[:16]
+    state_key = state.key() if state is not None else ""
+    key = hashlib.sha256((inp_text + repr(sorted(sensor_nodes.items())) + str(demand_compensated) + state_key
+                          ).encode()).hexdigest()[:16]
     path = cache_dir / f"sensitivity_{key}.parquet"
     if path in _READ:
+        _READ[path] = _READ.pop(path)                # most recently used last
         return _READ[path]
     if path.exists():
         matrix = pd.read_parquet(path)
     else:
-        matrix = sensitivity_matrix(load_model(), sensor_nodes, demand_compensated=demand_compensated)
+        wn = load_model()
+        if state is not None:
+            state.apply(wn)
+        matrix = sensitivity_matrix(wn, sensor_nodes, demand_compensated=demand_compensated)
         cache_dir.mkdir(parents=True, exist_ok=True)
-        matrix.to_parquet(path)
-    # The daily run asks for it several times a day; the file never changes under the same key.
-    _READ.clear()
+        # Written whole under a temporary name, then renamed: a parallel run never reads half a file.
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        matrix.to_parquet(tmp)
+        os.replace(tmp, path)
+    # The daily run asks for the same few matrices several times a day (the nominal one for the
+    # detector's zones, the night's state for localization); the files never change under a key.
     _READ[path] = matrix
+    while len(_READ) > _READ_KEEP:
+        _READ.pop(next(iter(_READ)))
     return matrix
 
 
 _READ: dict = {}
+_READ_KEEP = 8

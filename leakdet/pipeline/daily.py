@@ -24,7 +24,9 @@ from leakdet.detect.residual_cusum import ResidualCusum
 from leakdet.detect.sensor_health import sensor_health
 from leakdet.hydraulics.boundary import apply_boundary
 from leakdet.hydraulics.model_store import fetch_network
-from leakdet.hydraulics.simulate import SimulationFailed, prepare_day, simulate_sensors
+from leakdet.hydraulics.operating_state import StateElements, operating_state, read_state, write_state
+from leakdet.hydraulics.simulate import SimulationFailed, prepare_day, run_simulation, sample_sensors
+from leakdet.localize.sensitivity import MATRIX_HOUR
 from leakdet.network.sensor_map import load_sensors
 from leakdet.scada.query import readings_frame
 from platform_core.db import get_engine
@@ -32,6 +34,7 @@ from platform_core.settings import get_settings
 
 log = logging.getLogger(__name__)
 DETECTOR = "residual_cusum_v1"
+STATE_FILE = "operating_state.json"     # the network's night operating state, beside the day's residuals
 
 
 def as_day(day: str | date) -> date:
@@ -66,8 +69,13 @@ def compute_residuals(network: str, day: str | date) -> dict:
     wn = stored.load()
     prepare_day(wn)
     tank_bottoms = {t: wn.get_node(t).elevation for t in wn.tank_name_list}
+    elements = StateElements.of(wn)
     boundary = apply_boundary(wn, start, data, sensors)
-    simulated = simulate_sensors(wn, sensors, start, f"network {network}, day {day}", tank_bottoms)
+    results = run_simulation(wn, f"network {network}, day {day}")
+    simulated = sample_sensors(results, wn, sensors, start, tank_bottoms)
+    # Localization takes leak signatures in the state the network was in at night (model time 0
+    # is local midnight), not in the model's initial one.
+    write_state(day_dir(network, day) / STATE_FILE, operating_state(results, elements, MATRIX_HOUR * 3600))
     measured = data.get("pressure", pd.DataFrame(index=simulated.index))
     health = sensor_health(measured)
     residuals = measured - simulated[measured.columns]
@@ -135,7 +143,8 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
     # The daily run scales demand to metered consumption exactly when the inflow is metered.
     with get_engine().connect() as conn:
         opened = open_events(conn, stored.id, day_bounds(day)[0].to_pydatetime())
-    localizers = _localizers(network, stored, sensors, "inflow_m3s" in frame)
+    state_at_night = read_state(Path(residuals_path).with_name(STATE_FILE))
+    localizers = _localizers(network, stored, sensors, "inflow_m3s" in frame, state_at_night, pipes_xy)
     localize = (localizers.primary, localizers.classical) if localizers else (None, None)
     signature_alarms, rises = [], []
     if localizers is not None:
@@ -190,16 +199,17 @@ def store_detector_state(conn, network_id: int, day: date, state: dict) -> None:
         {"n": network_id, "d": DETECTOR, "day": day, "s": json.dumps(state)})
 
 
-def _sensitivity(network: str, stored, sensors: pd.DataFrame, demand_compensated: bool) -> pd.DataFrame | None:
-    """The network's sensitivity matrix for its pressure loggers on nodes (cached), or None with
-    fewer than 3 loggers."""
+def _sensitivity(network: str, stored, sensors: pd.DataFrame, demand_compensated: bool,
+                 state=None) -> pd.DataFrame | None:
+    """The network's sensitivity matrix for its pressure loggers on nodes (cached) in operating
+    ``state`` (None: the model's initial state), or None with fewer than 3 loggers."""
     from leakdet.localize.sensitivity import cached_sensitivity
 
     loggers = sensors[(sensors["kind"] == "pressure") & (sensors["element_type"] == "node")]
     if len(loggers) < 3:
         return None
     return cached_sensitivity(stored.inp_text, stored.load, dict(zip(loggers["sensor_id"], loggers["element_id"])),
-                              get_settings().work_dir / "leakdet" / network, demand_compensated)
+                              get_settings().work_dir / "leakdet" / network, demand_compensated, state)
 
 
 def detector_for(network: str, stored, sensors: pd.DataFrame, demand_compensated: bool) -> ResidualCusum:
@@ -228,25 +238,35 @@ class Localizers:
         return self.classical if self.classical is not None else self.primary
 
 
-_CLASSICAL: dict = {}
+_CLASSICAL: dict = {}      # fitted correlation localizers by model, loggers and operating state
+_PIPE_ENDS: dict = {}
 
 
-def _localizers(network: str, stored, sensors: pd.DataFrame, demand_compensated: bool) -> Localizers | None:
+def _localizers(network: str, stored, sensors: pd.DataFrame, demand_compensated: bool,
+                state=None, pipes_xy: pd.DataFrame | None = None) -> Localizers | None:
     """The learned localizer of the network's current model when one was trained (``leakdet
-    train``), with the sensitivity-correlation localizer beside it; else correlation alone."""
+    train``), with the sensitivity-correlation localizer beside it; else correlation alone.
+
+    The correlation localizer (and so the night-signature scan) uses the sensitivity matrix of
+    the night's operating ``state``; the detector's zones stay on the model's own, so that
+    their CUSUMs keep one meaning from day to day. ``pipes_xy`` (pipe midpoints, m) lets the
+    correlation localizer rank its candidates for a crew when it is the primary one."""
     from leakdet.localize.correlation import CorrelationLocalizer
     from leakdet.localize.registry import latest_version, load_localizer
 
-    matrix = _sensitivity(network, stored, sensors, demand_compensated)
+    matrix = _sensitivity(network, stored, sensors, demand_compensated, state)
     if matrix is None:
         return None
-    key = (stored.inp_sha256, tuple(matrix.index), demand_compensated)
+    key = (stored.inp_sha256, tuple(matrix.index), demand_compensated, state.key() if state else "")
     if key not in _CLASSICAL:
-        # Loading a big model takes longer than the rest of a quiet day: fit once per process.
-        wn = stored.load()
-        ends = {name: (p.start_node_name, p.end_node_name) for name, p in wn.pipes()}
-        _CLASSICAL.clear()
-        _CLASSICAL[key] = CorrelationLocalizer().fit(matrix, ends)
+        if stored.inp_sha256 not in _PIPE_ENDS:
+            # Loading a big model takes longer than the rest of a quiet day: once per process.
+            wn = stored.load()
+            _PIPE_ENDS.clear()
+            _PIPE_ENDS[stored.inp_sha256] = {name: (p.start_node_name, p.end_node_name) for name, p in wn.pipes()}
+        while len(_CLASSICAL) >= 8:
+            _CLASSICAL.pop(next(iter(_CLASSICAL)))
+        _CLASSICAL[key] = CorrelationLocalizer().fit(matrix, _PIPE_ENDS[stored.inp_sha256], pipes_xy)
     classical = _CLASSICAL[key]
     with get_engine().connect() as conn:
         version = latest_version(conn, stored.id, stored.inp_sha256)
