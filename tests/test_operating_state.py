@@ -14,12 +14,13 @@ LOGGERS = {"P-10": "10", "P-22": "22", "P-31": "31", "P-13": "13", "P-23": "23"}
 
 
 @pytest.fixture(scope="module")
-def day_results():
+def day_results(tmp_path_factory):
     wn = wntr.network.WaterNetworkModel(str(NET1))
     wn.options.time.duration = 24 * 3600
     wn.options.time.hydraulic_timestep = wn.options.time.report_timestep = 3600
     wn.options.quality.parameter = "NONE"
-    return wn, wntr.sim.EpanetSimulator(wn).run_sim()
+    prefix = str(tmp_path_factory.mktemp("net1-day") / "run")      # EPANET's files out of the checkout
+    return wn, wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=prefix)
 
 
 def test_state_is_read_from_the_simulation(day_results):
