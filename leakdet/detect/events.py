@@ -14,7 +14,8 @@ from leakdet.localize.nearest_pipes import candidate_pipes
 GROUP_WINDOW = pd.Timedelta(hours=6)   # alarms this close together are one leak
 LOCALIZATION_METHODS = {"CorrelationLocalizer": "sensitivity-correlation", "XGBoostLocalizer": "xgboost-pairs",
                         "EnsembleLocalizer": "xgboost-pairs+correlation",
-                        "night-signature": "whitened matched filter over nights"}
+                        "night-signature": "whitened matched filter over nights",
+                        "night-drift": "whitened matched filter on unexplained drift"}
 
 
 def group_alarms(alarms: list[Alarm]) -> list[list[Alarm]]:

@@ -122,6 +122,8 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
     from leakdet.detect.events import (build_events, mark_recovered, merge_into_open, open_events,
                                        update_inflow_baseline, write_events)
     from leakdet.detect.night_flow import NIGHT_FLOW_KEY, NightFlowStep
+    from leakdet.detect.night_drift import NIGHT_DRIFT_KEY, NightDriftScan
+    from leakdet.detect.night_drift import SENSOR_ID as DRIFT_ID
     from leakdet.detect.night_signature import NIGHT_SIGNATURE_KEY, NightSignatureScan
     from leakdet.localize.nearest_pipes import network_points
     from leakdet.localize.relocalize import relocalize_open_events, save_night_deviation
@@ -146,12 +148,15 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
     state_at_night = read_state(Path(residuals_path).with_name(STATE_FILE))
     localizers = _localizers(network, stored, sensors, "inflow_m3s" in frame, state_at_night, pipes_xy)
     localize = (localizers.primary, localizers.classical) if localizers else (None, None)
-    signature_alarms, rises = [], []
+    signature_alarms, rises, drift_alarms, drift = [], [], [], None
     if localizers is not None:
         # Third detector: the loggers' night drops tested for each pipe's leak shape.
         scan = NightSignatureScan(localizers.correlation.pipe_signatures())
         signature_alarms, new_state[NIGHT_SIGNATURE_KEY] = scan.step_day(frame, state.get(NIGHT_SIGNATURE_KEY))
         rises = [r for r in new_state[NIGHT_SIGNATURE_KEY]["rises"] if r["day"] == day.isoformat()]
+        # Fourth: slow drift against a fixed reference, every known leak's change explained.
+        drift = NightDriftScan(scan.signatures)
+        drift_alarms, new_state[NIGHT_DRIFT_KEY] = drift.step_day(frame, state.get(NIGHT_DRIFT_KEY))
     events = build_events(alarms, inflow, new_state, sensor_xy, pipes_xy, DETECTOR, *localize)
     # Night alarms are built apart: grouped with a pressure alarm of the same hours they would
     # lose their own (night) signature. One of a leak already seen localizes near it and becomes
@@ -159,11 +164,17 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
     # signature often localizes better than the alarm that came first).
     events += build_events(night_alarms, inflow, new_state, sensor_xy, pipes_xy, DETECTOR, *localize)
     events += build_events(signature_alarms, inflow, new_state, sensor_xy, pipes_xy, DETECTOR, *localize)
+    events += build_events(drift_alarms, inflow, new_state, sensor_xy, pipes_xy, DETECTOR, *localize)
     updates, distance = [], None
     if events or (rises and opened):
         distance = _pipe_distance(stored)
     if events:
         events, updates = merge_into_open(events, opened, distance)
+    if drift is not None:
+        # The drift scan explains every new leak found, so that it does not find it again.
+        for event in events:
+            if not event["details"]["sensors"] == [DRIFT_ID]:
+                drift.note_event(new_state[NIGHT_DRIFT_KEY], day.isoformat())
     if not alarms:
         update_inflow_baseline(new_state, inflow)
     version = localizers.version if localizers else None

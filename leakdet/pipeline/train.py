@@ -26,6 +26,7 @@ from leakdet.hydraulics.model_store import fetch_network
 from leakdet.hydraulics.simulate import SimulationFailed
 from leakdet.network.sensor_map import load_sensors
 from leakdet.detect.night_flow import NIGHT_FLOW_KEY, NightFlowStep
+from leakdet.detect.night_drift import NIGHT_DRIFT_KEY, NightDriftScan
 from leakdet.detect.night_signature import NIGHT_SIGNATURE_KEY, NightSignatureScan
 from leakdet.pipeline.daily import DETECTOR, as_day, compute_residuals, store_detector_state
 from platform_core.db import get_engine
@@ -73,6 +74,8 @@ def learn_baseline(network: str, start, end, known_leaks=None, detector: Residua
         if not mask.any():
             _, state[NIGHT_SIGNATURE_KEY] = NightSignatureScan().step_day(frame, state.get(NIGHT_SIGNATURE_KEY),
                                                                           learn_only=True)
+            # Leak-free nights are the drift scan's fixed reference (it raises nothing before it has one).
+            _, state[NIGHT_DRIFT_KEY] = NightDriftScan().learn_day(frame, state.get(NIGHT_DRIFT_KEY))
         learned += 1
         day += timedelta(days=1)
     with get_engine().begin() as conn:
