@@ -35,11 +35,11 @@ import pandas as pd
 from sklearn.covariance import LedoitWolf
 
 from leakdet.detect.nights import night_residuals, rise_start
+from leakdet.detect.night_signature import NOISE_FLOOR_M, ranked_pipes
 from leakdet.detect.residual_cusum import Alarm
 
 SENSOR_ID = "night-drift"
 NIGHT_DRIFT_KEY = "night_drift"
-NOISE_FLOOR_M = 0.001
 
 
 @dataclass
@@ -234,15 +234,10 @@ class NightDriftScan:
         state["shapes"] = state["shapes"][1:]
 
     def _alarm(self, state: dict, night: dict, stats: pd.DataFrame, unexplained: pd.Series) -> Alarm:
-        t = stats["t"]
-        top = t.nlargest(self.top_k)
-        p = np.exp(self.sharpness * (t / max(float(t.max()), 1e-9) - 1.0))
-        prob = (p / p.sum()).loc[top.index]
         # The tested mean covers the latest nights; the drift began before the first of them.
         first = state["nights"][-(self.average + self.persist - 1)]["day"] if len(state["nights"]) >= \
             self.average + self.persist - 1 else state["nights"][0]["day"]
-        return Alarm(SENSOR_ID, pd.Timestamp(night["end"]), rise_start(first), float(top.iloc[0]),
-                     float(unexplained.max()),
+        best = float(stats["t"].max())
+        return Alarm(SENSOR_ID, pd.Timestamp(night["end"]), rise_start(first), best, float(unexplained.max()),
                      signature={k: round(float(v), 4) for k, v in unexplained.items()},
-                     strength=round(float(top.iloc[0]), 2),
-                     candidates=[(str(l), round(float(q), 4)) for l, q in prob.items()])
+                     strength=round(best, 2), candidates=ranked_pipes(stats["t"], self.top_k, self.sharpness))

@@ -167,12 +167,17 @@ class NightSignatureScan:
         self._shift(state, drop)
 
     def _alarm(self, night: dict, state: dict, stats: pd.DataFrame, drop: pd.Series) -> Alarm:
-        t = stats["t"]
-        top = t.nlargest(self.top_k)
-        p = np.exp(self.sharpness * (t / max(float(t.max()), 1e-9) - 1.0))
-        prob = (p / p.sum()).loc[top.index]
         return Alarm(SENSOR_ID, pd.Timestamp(night["end"]), rise_start(state["start"]), float(state["S"]),
                      float(drop.max()),
                      signature={k: round(float(v), 4) for k, v in drop.items()},
-                     strength=round(float(top.iloc[0]), 2),
-                     candidates=[(str(l), round(float(q), 4)) for l, q in prob.items()])
+                     strength=round(float(stats["t"].max()), 2),
+                     candidates=ranked_pipes(stats["t"], self.top_k, self.sharpness))
+
+
+def ranked_pipes(t: pd.Series, top_k: int, sharpness: float) -> list[tuple[str, float]]:
+    """The ``top_k`` pipes by statistic ``t`` with probabilities: a softmax (inverse temperature
+    ``sharpness``) on ``t / max(t)``, over all pipes (so the listed ones need not sum to 1)."""
+    top = t.nlargest(top_k)
+    p = np.exp(sharpness * (t / max(float(t.max()), 1e-9) - 1.0))
+    prob = (p / p.sum()).loc[top.index]
+    return [(str(l), round(float(q), 4)) for l, q in prob.items()]
