@@ -11,9 +11,10 @@ from leakdet.detect.night_signature import NightSignatureScan
 from test_night_signature import SIGNATURES, day_frame
 
 
-def run(days: int, leaks=(), noted=(), train: int = 21, seed: int = 3, scan=None):
+def run(days: int, leaks=(), noted=(), train: int = 21, seed: int = 3, scan=None, stored: bool = False):
     """``leaks``: (pipe, first day, days to full size, full flow L/s). ``noted``: days on which an
-    event is reported to the scan. Returns both scans' alarms (drift, signature) and the drift state."""
+    event is reported to the scan. ``stored``: the state goes through JSON between days, as the
+    daily runs store it. Returns both scans' alarms (drift, signature) and the drift state."""
     rng = np.random.default_rng(seed)
     drift = scan or NightDriftScan(SIGNATURES)
     signature = NightSignatureScan(SIGNATURES)
@@ -35,6 +36,8 @@ def run(days: int, leaks=(), noted=(), train: int = 21, seed: int = 3, scan=None
         seen += [(i, a) for a in s_alarms]
         if i in noted:
             drift.note_event(d_state, day.date().isoformat())
+        if stored:
+            d_state = json.loads(json.dumps(d_state))
     json.dumps(d_state)                       # the state is stored as JSON between daily runs
     return found, seen, d_state
 
@@ -71,3 +74,11 @@ def test_retired_shapes_stay_explained():
                           scan=NightDriftScan(SIGNATURES, max_shapes=2))
     assert found == []
     assert len(state["shapes"]) == 2
+
+
+def test_daily_runs_through_stored_state_equal_one_batch():
+    leaks = [("pA", 40, 1, 3.0), ("pD", 100, 60, 1.0)]
+    batch, _, _ = run(170, leaks=leaks, noted={40})
+    daily, _, _ = run(170, leaks=leaks, noted={40}, stored=True)
+    assert [(i, a.detected_at, a.candidates) for i, a in batch] == [(i, a.detected_at, a.candidates) for i, a in daily]
+    assert batch
