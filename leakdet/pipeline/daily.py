@@ -170,11 +170,10 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
         distance = _pipe_distance(stored)
     if events:
         events, updates = merge_into_open(events, opened, distance)
-    if drift is not None:
-        # The drift scan explains every new leak found, so that it does not find it again.
-        for event in events:
-            if not event["details"]["sensors"] == [DRIFT_ID]:
-                drift.note_event(new_state[NIGHT_DRIFT_KEY], day.isoformat())
+    if drift is not None and any(e["details"]["sensors"] != [DRIFT_ID] for e in events):
+        # The drift scan explains every new leak found (its own alarms it has already taken in),
+        # so that it does not find it again.
+        drift.note_event(new_state[NIGHT_DRIFT_KEY], day.isoformat())
     if not alarms:
         update_inflow_baseline(new_state, inflow)
     version = localizers.version if localizers else None
