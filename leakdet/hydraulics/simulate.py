@@ -27,13 +27,6 @@ def prepare_day(wn: wntr.network.WaterNetworkModel, step_s: int = STEP_S) -> Non
     wn.options.quality.parameter = "NONE"
 
 
-def simulate_sensors(wn: wntr.network.WaterNetworkModel, sensors: pd.DataFrame, day_start_utc: pd.Timestamp,
-                     label: str, tank_elevations: dict[str, float] | None = None) -> pd.DataFrame:
-    """Simulate ``wn`` for one day and sample every sensor, in stored units
-    (:func:`run_simulation`, then :func:`sample_sensors`)."""
-    return sample_sensors(run_simulation(wn, label), wn, sensors, day_start_utc, tank_elevations)
-
-
 def run_simulation(wn: wntr.network.WaterNetworkModel, label: str):
     """EPANET results of ``wn`` (wntr ``SimulationResults``); :class:`SimulationFailed` naming
     ``label`` (the network and day) when it does not solve."""

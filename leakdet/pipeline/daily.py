@@ -187,18 +187,29 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
             "relocalized": relocalized, "recovered": recovered, "model_version": version}
 
 
-_DISTANCE: dict = {}
+_MODEL_FACTS: dict = {}
+
+
+def _model_facts(stored) -> dict:
+    """What detection reads of the stored model's topology (pipe ends; the pipe-distance graph,
+    built when first asked for), parsed once per process and model version: parsing a big INP
+    costs more than a quiet day's detection. Never mutated."""
+    if stored.inp_sha256 not in _MODEL_FACTS:
+        wn = stored.load()
+        _MODEL_FACTS.clear()
+        _MODEL_FACTS[stored.inp_sha256] = {
+            "model": wn, "pipe_ends": {name: (p.start_node_name, p.end_node_name) for name, p in wn.pipes()}}
+    return _MODEL_FACTS[stored.inp_sha256]
 
 
 def _pipe_distance(stored):
-    """Network distances between pipes of the stored model, built once per process and model
-    version (parsing a big INP costs more than a quiet day's detection)."""
+    """Network distances between pipes of the stored model (see :func:`_model_facts`)."""
     from leakdet.evaluate.network_distance import PipeDistance
 
-    if stored.inp_sha256 not in _DISTANCE:
-        _DISTANCE.clear()
-        _DISTANCE[stored.inp_sha256] = PipeDistance(stored.load())
-    return _DISTANCE[stored.inp_sha256]
+    facts = _model_facts(stored)
+    if "distance" not in facts:
+        facts["distance"] = PipeDistance(facts["model"])
+    return facts["distance"]
 
 
 def store_detector_state(conn, network_id: int, day: date, state: dict) -> None:
@@ -249,7 +260,6 @@ class Localizers:
 
 
 _CLASSICAL: dict = {}      # fitted correlation localizers by model, loggers and operating state
-_PIPE_ENDS: dict = {}
 
 
 def _localizers(network: str, stored, sensors: pd.DataFrame, demand_compensated: bool,
@@ -269,14 +279,9 @@ def _localizers(network: str, stored, sensors: pd.DataFrame, demand_compensated:
         return None
     key = (stored.inp_sha256, tuple(matrix.index), demand_compensated, state.key() if state else "")
     if key not in _CLASSICAL:
-        if stored.inp_sha256 not in _PIPE_ENDS:
-            # Loading a big model takes longer than the rest of a quiet day: once per process.
-            wn = stored.load()
-            _PIPE_ENDS.clear()
-            _PIPE_ENDS[stored.inp_sha256] = {name: (p.start_node_name, p.end_node_name) for name, p in wn.pipes()}
         while len(_CLASSICAL) >= 8:
             _CLASSICAL.pop(next(iter(_CLASSICAL)))
-        _CLASSICAL[key] = CorrelationLocalizer().fit(matrix, _PIPE_ENDS[stored.inp_sha256], pipes_xy)
+        _CLASSICAL[key] = CorrelationLocalizer().fit(matrix, _model_facts(stored)["pipe_ends"], pipes_xy)
     classical = _CLASSICAL[key]
     with get_engine().connect() as conn:
         version = latest_version(conn, stored.id, stored.inp_sha256)
