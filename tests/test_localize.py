@@ -77,3 +77,32 @@ def test_localizer_with_pipe_positions_ranks_for_a_crew():
     assert "search_radius_m" not in plain.candidates(observed).attrs      # no positions: most probable first
     # Positions missing for some pipe: the plain ranking, not a crash.
     assert CorrelationLocalizer().fit(S, ends, pipe_xy=xy.iloc[1:]).pipe_xy_ is None
+
+
+def test_a_large_leak_is_fitted_with_signatures_of_its_own_size():
+    from leakdet.localize.leak_size import SIZES_LPS, at_leak_size, nearest_size
+    from leakdet.localize.sensitivity import PROBE_LEAK_LPS
+
+    assert nearest_size(None) == nearest_size(-1.0) == PROBE_LEAK_LPS and nearest_size(20.0) == 24.0
+    calls = []
+
+    def sized(lps):
+        calls.append(lps)
+        return sensitivity_matrix(wntr.network.WaterNetworkModel(str(NET1)), LOGGERS, leak_lps=lps)
+
+    S = sized(PROBE_LEAK_LPS)
+    ends = {n: (p.start_node_name, p.end_node_name) for n, p in wntr.network.WaterNetworkModel(str(NET1)).pipes()}
+    big = sized(SIZES_LPS[-1])
+    drop = (big["21"] + big["22"]) / 2                      # a 24 L/s leak on pipe 21
+    calls.clear()
+    probe_only = CorrelationLocalizer().fit(S, ends).leak_flow(drop, "21")
+    assert calls == []                                      # no other size asked for without ``sized``
+    loc = CorrelationLocalizer().fit(S, ends, sized=sized)
+    assert abs(loc.leak_flow(drop, "21") - 24.0) < 0.1 < abs(probe_only - 24.0)
+    assert calls == [SIZES_LPS[-1]]                        # simulated once, then reused
+    assert loc.predict(drop.to_frame().T)[0] in {"21", "22", "111"}   # pipes at junctions 21 and 22
+    small = (S["21"] + S["22"]) / 2
+    assert loc.leak_flow(small, "21") == PROBE_LEAK_LPS     # a probe-sized leak stays at the probe size
+    # The size follows the fitted flow and stops where they agree (at most ``rounds`` re-rankings).
+    assert at_leak_size(lambda size: (size, 11.0)) == (12.0, 12.0)
+    assert at_leak_size(lambda size: (size, 1.0)) == (PROBE_LEAK_LPS, PROBE_LEAK_LPS)

@@ -89,3 +89,25 @@ def test_identical_nights_and_missing_loggers_do_not_break_the_test():
     assert np.isfinite(stats["t"]).all() and list(drop.index) == ["P0", "P1", "P5"]
     assert stats["t"].idxmax() == "pA"
     assert scan.statistics(nights, {"P0": -0.05}) is None        # fewer than 3 loggers tonight
+
+
+def test_a_large_leak_is_ranked_with_signatures_of_its_size():
+    # A stand-in for the nonlinearity: at 12 L/s, the drop probe pipe pC's column shows is pD's.
+    swapped = SIGNATURES.rename(columns={"pC": "pD", "pD": "pC"})[SIGNATURES.columns]
+    asked = []
+
+    def sized(lps):
+        asked.append(lps)
+        return swapped * lps / 3.0
+
+    rng = np.random.default_rng(1)
+    plain, sized_scan = NightSignatureScan(SIGNATURES), NightSignatureScan(SIGNATURES, sized=sized)
+    states, found = [None, None], [[], []]
+    for i, day in enumerate(pd.date_range("2025-01-06", periods=40, freq="D")):
+        drop = SIGNATURES["pC"] * 4.0 if i >= 30 else None            # 12 L/s in probe units
+        frame = day_frame(day, rng, drop)
+        for j, scan in enumerate((plain, sized_scan)):
+            alarms, states[j] = scan.step_day(frame, states[j])
+            found[j] += alarms
+    assert [a.candidates[0][0] for a in found[0]] == ["pC"]
+    assert [a.candidates[0][0] for a in found[1]] == ["pD"] and asked == [12.0]

@@ -29,6 +29,7 @@ its current fitted contribution into the anchor.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -37,6 +38,8 @@ from sklearn.covariance import LedoitWolf
 from leakdet.detect.nights import night_residuals, rise_start
 from leakdet.detect.night_signature import NOISE_FLOOR_M, ranked_pipes
 from leakdet.detect.residual_cusum import Alarm
+from leakdet.localize.leak_size import at_leak_size
+from leakdet.localize.sensitivity import PROBE_LEAK_LPS
 
 SENSOR_ID = "night-drift"
 NIGHT_DRIFT_KEY = "night_drift"
@@ -65,6 +68,8 @@ class NightDriftScan:
         Project out an event's provisional shape (from the nights seen since it) until its
         shape is settled; without, a leak another detector just found may be found again.
     top_k, sharpness : as for the signature scan's candidates.
+    sized : callable, optional
+        As for the signature scan: an alarm is ranked at the leak's own size.
     """
 
     signatures: pd.DataFrame | None = None
@@ -77,6 +82,7 @@ class NightDriftScan:
     explain_pending: bool = True
     top_k: int = 5
     sharpness: float = 40.0
+    sized: Callable[[float], pd.DataFrame] | None = None
 
     def initial_state(self) -> dict:
         return {"anchor_pool": [], "anchor": None, "nights": [], "diffs": [], "shapes": [], "pending": [],
@@ -97,6 +103,8 @@ class NightDriftScan:
         state["above"] = state["above"] + 1 if best > self.threshold else 0
         if state["above"] < self.persist:
             return [], state
+        if self.sized is not None:
+            stats = at_leak_size(lambda size: self._sized_statistics(state, size))[0]
         alarm = self._alarm(state, night, stats, unexplained)
         self._add_shape(state, unexplained)
         state["above"] = 0
@@ -153,8 +161,19 @@ class NightDriftScan:
         precision = np.linalg.inv(cov / self.average)
         return np.linalg.cholesky(precision).T          # w = W x has identity noise covariance
 
-    def statistics(self, state: dict) -> tuple[pd.DataFrame, pd.Series] | None:
-        """Per pipe: ``t`` of the latest ``average`` nights' unexplained drop; and that drop (m)."""
+    def _sized_statistics(self, state: dict, size: float) -> tuple[pd.DataFrame, float]:
+        """Per-pipe statistics against the signatures of a ``size`` L/s leak; the flow fitted at
+        the best pipe."""
+        signatures = self.signatures if size == PROBE_LEAK_LPS else self.sized(size)
+        stats = self.statistics(state, signatures)[0]
+        return stats, size * float(stats["scale"].loc[stats["t"].idxmax()])
+
+    def statistics(self, state: dict, signatures: pd.DataFrame | None = None
+                   ) -> tuple[pd.DataFrame, pd.Series] | None:
+        """Per pipe: ``t`` of the latest ``average`` nights' unexplained drop (and ``scale``, the
+        multiple of the pipe's signature that fits it); and that drop (m). ``signatures``
+        replaces the scan's own (another leak size)."""
+        signatures = self.signatures if signatures is None else signatures
         sensors = list(self.signatures.index)
         if len(state["nights"]) < self.average:
             return None
@@ -168,14 +187,15 @@ class NightDriftScan:
             if self.explain_pending else []
         basis = self._basis(W, state["shapes"] + [p.to_dict() for p in provisional if p is not None], sensors)
         w = W @ drop.to_numpy()
-        WS = W @ self.signatures.to_numpy(dtype=float)
+        WS = W @ signatures.reindex(index=sensors).to_numpy(dtype=float)
         if basis is not None:
             w = w - basis @ (basis.T @ w)
             WS = WS - basis @ (basis.T @ WS)
         energy = np.sqrt(np.einsum("ij,ij->j", WS, WS))
         t = np.where(energy > 1e-9, (w @ WS) / np.maximum(energy, 1e-9), 0.0)
+        scale = np.where(energy > 1e-9, t / np.maximum(energy, 1e-9), 0.0)
         unexplained = pd.Series(np.linalg.solve(W, w), index=sensors)
-        return pd.DataFrame({"t": t}, index=self.signatures.columns), unexplained
+        return pd.DataFrame({"t": t, "scale": scale}, index=signatures.columns), unexplained
 
     @staticmethod
     def _basis(W: np.ndarray, shapes: list[dict], sensors: list[str]) -> np.ndarray | None:

@@ -24,7 +24,8 @@ alarm time is 05:00 and depends on data up to then.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,7 @@ from sklearn.covariance import LedoitWolf
 
 from leakdet.detect.nights import lowered, night_residuals, rise_start
 from leakdet.detect.residual_cusum import Alarm
+from leakdet.localize.leak_size import at_leak_size
 from leakdet.localize.sensitivity import PROBE_LEAK_LPS
 
 SENSOR_ID = "night-signature"          # the alarm's source, as stored in an event's details
@@ -66,6 +68,9 @@ class NightSignatureScan:
     learn_band : float
         Nights whose best statistic is at most this teach the reference; higher ones may be a
         leak growing and are kept out of it.
+    sized : callable, optional
+        ``sized(lps)`` gives the signatures (same rows and columns) of a leak of ``lps`` L/s:
+        an alarm's drop is then ranked at the leak's own size (:mod:`leakdet.localize.leak_size`).
     """
 
     signatures: pd.DataFrame | None = None
@@ -77,6 +82,7 @@ class NightSignatureScan:
     sharpness: float = 40.0
     top_k: int = 5
     learn_band: float = 8.0
+    sized: Callable[[float], pd.DataFrame] | None = None
 
     def initial_state(self) -> dict:
         return {"nights": [], "n_accepted": 0, "S": 0.0, "start": None, "recent": [], "rises": []}
@@ -137,7 +143,7 @@ class NightSignatureScan:
         if s > self.h:
             since = [n for n in state["recent"] if n["day"] >= state["start"]] or [night]
             mean = pd.DataFrame([n["res"] for n in since]).mean().dropna().to_dict()
-            seen = self.statistics(state["nights"], mean) or tested
+            seen = self._at_leak_size(state["nights"], mean) or tested
             if -seen[0]["t"].min() > seen[0]["t"].max():
                 self._rise(state, night, *seen)
                 return [], state
@@ -146,6 +152,20 @@ class NightSignatureScan:
         elif best <= self.learn_band:
             self._accept(state, night)
         return alarms, state
+
+    def _at_leak_size(self, nights: list[dict], current: dict):
+        """:meth:`statistics` with the signatures of the leak's own size (see ``sized``)."""
+        if self.sized is None:
+            return self.statistics(nights, current)
+
+        def rank(size: float):
+            scan = self if size == PROBE_LEAK_LPS else replace(self, signatures=self.sized(size), sized=None)
+            out = scan.statistics(nights, current)
+            if out is None:
+                return None, None
+            return out, size * float(out[0]["scale"].loc[out[0]["t"].idxmax()])
+
+        return at_leak_size(rank)[0]
 
     def _accept(self, state: dict, night: dict) -> None:
         state["nights"] = (state["nights"] + [night])[-self.window:]

@@ -4,13 +4,24 @@ sensitivity matrix, scikit-learn style.
 A leak on a pipe lowers pressure at the loggers roughly like a leak at its midpoint, whose
 signature is the mean of its end junctions' columns of the sensitivity matrix. The observed
 drop vector is compared with every pipe's signature by cosine similarity (which ignores the
-unknown leak size), and a softmax turns similarities into probabilities.
+unknown leak size), and a softmax turns similarities into probabilities. A large leak is
+compared with signatures simulated at its own size when matrices at other sizes can be had
+(see :mod:`leakdet.localize.leak_size`).
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
+
+from leakdet.localize.leak_size import at_leak_size
+from leakdet.localize.sensitivity import PROBE_LEAK_LPS
+
+
+def _fitted_flow(sig: np.ndarray, x: np.ndarray, size: float) -> float | None:
+    """Flow (L/s) of the least-squares multiple of a ``size`` L/s signature that fits drop ``x``."""
+    energy = float(sig @ sig)
+    return size * float(sig @ x) / energy if energy > 0 else None
 
 
 class CorrelationLocalizer(BaseEstimator):
@@ -30,10 +41,27 @@ class CorrelationLocalizer(BaseEstimator):
         self.coverage = coverage
 
     def fit(self, sensitivity: pd.DataFrame, pipe_ends: dict[str, tuple[str, str]],
-            pipe_xy: pd.DataFrame | None = None) -> "CorrelationLocalizer":
+            pipe_xy: pd.DataFrame | None = None, sized=None) -> "CorrelationLocalizer":
         """``sensitivity``: rows sensor_id, columns junction; ``pipe_ends``: pipe -> (node, node);
         ``pipe_xy``: pipe midpoints (index link_id, columns ``x``, ``y`` in metres), which let
-        :meth:`candidates` rank for a crew and give a search radius."""
+        :meth:`candidates` rank for a crew and give a search radius; ``sized``: a function
+        giving the same matrix for a leak of another size (L/s), called only when a large
+        leak is localized."""
+        pipes, sigs = self._pipe_signatures(sensitivity, pipe_ends)
+        self.sensors_ = list(sensitivity.index)
+        self.pipes_ = np.array(pipes)
+        self.signatures_ = sigs          # sensors × pipes
+        self.sized_ = sized
+        self.pipe_ends_ = pipe_ends
+        self.by_size_ = {PROBE_LEAK_LPS: sigs}
+        self.pipe_xy_ = None
+        if pipe_xy is not None and pd.Index(pipes).isin(pipe_xy.index).all():
+            self.pipe_xy_ = pipe_xy.loc[pipes, ["x", "y"]].to_numpy(dtype=float)
+        return self
+
+    @staticmethod
+    def _pipe_signatures(sensitivity: pd.DataFrame, pipe_ends) -> tuple[list[str], np.ndarray]:
+        """A pipe's signature is the mean of its end junctions' columns."""
         cols = {c: i for i, c in enumerate(sensitivity.columns)}
         S = sensitivity.to_numpy(dtype=float)
         pipes, sigs = [], []
@@ -42,17 +70,32 @@ class CorrelationLocalizer(BaseEstimator):
             if ends:
                 pipes.append(pipe)
                 sigs.append(S[:, ends].mean(axis=1))
-        self.sensors_ = list(sensitivity.index)
-        self.pipes_ = np.array(pipes)
-        self.signatures_ = np.array(sigs).T          # sensors × pipes
-        self.pipe_xy_ = None
-        if pipe_xy is not None and pd.Index(pipes).isin(pipe_xy.index).all():
-            self.pipe_xy_ = pipe_xy.loc[pipes, ["x", "y"]].to_numpy(dtype=float)
-        return self
+        return pipes, np.array(sigs).T
 
-    def pipe_signatures(self) -> pd.DataFrame:
-        """Each pipe's signature (columns) at each logger (rows), m for the probe leak."""
-        return pd.DataFrame(self.signatures_, index=self.sensors_, columns=self.pipes_)
+    def _at_leak_size(self, rank):
+        """:func:`~leakdet.localize.leak_size.at_leak_size`, or ``rank`` at the probe size only
+        when no other size can be had."""
+        if getattr(self, "sized_", None) is None:
+            return rank(PROBE_LEAK_LPS)[0], PROBE_LEAK_LPS
+        return at_leak_size(rank)
+
+    def _at(self, size: float) -> np.ndarray:
+        """Pipe signatures (sensors × pipes) of a ``size`` L/s leak (the probe's without ``sized``)."""
+        if getattr(self, "sized_", None) is None or size == PROBE_LEAK_LPS:
+            return self.signatures_
+        if size not in self.by_size_:
+            matrix = self.sized_(size).reindex(index=self.sensors_)
+            pipes, sigs = self._pipe_signatures(matrix, self.pipe_ends_)
+            self.by_size_[size] = pd.DataFrame(sigs, columns=pipes).reindex(columns=self.pipes_).fillna(0.0).to_numpy()
+        return self.by_size_[size]
+
+    def pipe_signatures(self, size: float = PROBE_LEAK_LPS) -> pd.DataFrame:
+        """Each pipe's signature (columns) at each logger (rows), m for a ``size`` L/s leak."""
+        return pd.DataFrame(self._at(size), index=self.sensors_, columns=self.pipes_)
+
+    def signatures_at(self, size: float) -> pd.DataFrame:
+        """Same as :meth:`pipe_signatures`; the form the night scans call for a large leak."""
+        return self.pipe_signatures(size)
 
     def predict_proba(self, drops: pd.DataFrame) -> pd.DataFrame:
         """Probability per pipe (columns) for each observed drop vector (rows; columns sensor_id, NaN = unknown)."""
@@ -63,13 +106,17 @@ class CorrelationLocalizer(BaseEstimator):
             if ok.sum() < 2:
                 out[i] = 1.0 / len(self.pipes_)
                 continue
-            sig = self.signatures_[ok]
-            norm = np.linalg.norm(sig, axis=0) * np.linalg.norm(x[ok])
-            cos = np.where(norm > 0, (x[ok] @ sig) / np.where(norm > 0, norm, 1), -1.0)
-            z = self.sharpness * (cos - cos.max())
-            p = np.exp(z)
-            out[i] = p / p.sum()
+            out[i] = self._at_leak_size(lambda size: self._proba_at(x, ok, size))[0]
         return pd.DataFrame(out, index=drops.index, columns=self.pipes_)
+
+    def _proba_at(self, x: np.ndarray, ok: np.ndarray, size: float) -> tuple[np.ndarray, float | None]:
+        """Probabilities against the ``size`` L/s signatures, and the flow fitted at the best pipe."""
+        sig = self._at(size)[ok]
+        norm = np.linalg.norm(sig, axis=0) * np.linalg.norm(x[ok])
+        cos = np.where(norm > 0, (x[ok] @ sig) / np.where(norm > 0, norm, 1), -1.0)
+        z = self.sharpness * (cos - cos.max())
+        p = np.exp(z)
+        return p / p.sum(), _fitted_flow(sig[:, int(np.argmax(cos))], x[ok], size)
 
     def predict(self, drops: pd.DataFrame) -> np.ndarray:
         proba = self.predict_proba(drops)
@@ -80,21 +127,17 @@ class CorrelationLocalizer(BaseEstimator):
 
         The matrix describes a :data:`~leakdet.localize.sensitivity.PROBE_LEAK_LPS` leak at
         night and drops grow about linearly with a small leak's flow, so the least-squares
-        scale of the pipe's column, times the probe flow, estimates the flow.
+        scale of the pipe's column, times the probe flow, estimates the flow; a large one is
+        fitted again with the signature of the size nearest it.
         """
-        from leakdet.localize.sensitivity import PROBE_LEAK_LPS
-
         where = np.flatnonzero(self.pipes_ == pipe)
         x = drop.reindex(self.sensors_).to_numpy(dtype=float)
         if not len(where) or np.isnan(x).all():
             return None
-        sig = self.signatures_[:, where[0]]
         ok = ~np.isnan(x)
-        energy = float(sig[ok] @ sig[ok])
-        if energy <= 0:
-            return None
-        q = PROBE_LEAK_LPS * float(sig[ok] @ x[ok]) / energy
-        return round(q, 2) if q > 0 else None
+        size = self._at_leak_size(lambda size: (None, _fitted_flow(self._at(size)[ok, where[0]], x[ok], size)))[1]
+        q = _fitted_flow(self._at(size)[ok, where[0]], x[ok], size)
+        return round(q, 2) if q is not None and q > 0 else None
 
     def candidates(self, drop: pd.Series) -> pd.DataFrame:
         """Top-k pipes for one event: link_id, probability.

@@ -105,9 +105,10 @@ def sensitivity_matrix(wn: wntr.network.WaterNetworkModel, sensor_nodes: dict[st
 
 
 def cached_sensitivity(inp_text: str, load_model, sensor_nodes: dict[str, str],
-                       cache_dir: Path, demand_compensated: bool = False, state=None) -> pd.DataFrame:
-    """:func:`sensitivity_matrix`, computed once per model text, logger set, compensation and
-    operating state.
+                       cache_dir: Path, demand_compensated: bool = False, state=None,
+                       leak_lps: float | None = None) -> pd.DataFrame:
+    """:func:`sensitivity_matrix`, computed once per model text, logger set, compensation,
+    operating state and leak size (``leak_lps``, None: the probe's).
 
     ``load_model`` is called (no arguments) for a fresh WNTR model only when the matrix is
     not cached yet: loading a big model costs more than reading the cache. ``state`` (an
@@ -116,8 +117,9 @@ def cached_sensitivity(inp_text: str, load_model, sensor_nodes: dict[str, str],
     model's initial state.
     """
     state_key = state.key() if state is not None else ""
+    size_key = "" if leak_lps in (None, PROBE_LEAK_LPS) else f"lps={leak_lps:g}"     # probe keys unchanged
     key = hashlib.sha256((inp_text + repr(sorted(sensor_nodes.items())) + str(demand_compensated) + state_key
-                          ).encode()).hexdigest()[:16]
+                          + size_key).encode()).hexdigest()[:16]
     path = cache_dir / f"sensitivity_{key}.parquet"
     if path in _READ:
         _READ[path] = _READ.pop(path)                # most recently used last
@@ -128,7 +130,8 @@ def cached_sensitivity(inp_text: str, load_model, sensor_nodes: dict[str, str],
         wn = load_model()
         if state is not None:
             state.apply(wn)
-        matrix = sensitivity_matrix(wn, sensor_nodes, demand_compensated=demand_compensated)
+        matrix = sensitivity_matrix(wn, sensor_nodes, leak_lps=leak_lps or PROBE_LEAK_LPS,
+                                    demand_compensated=demand_compensated)
         cache_dir.mkdir(parents=True, exist_ok=True)
         # Written whole under a temporary name, then renamed: a parallel run never reads half a file.
         tmp = path.with_suffix(f".{os.getpid()}.tmp")

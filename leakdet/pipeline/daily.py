@@ -14,6 +14,7 @@ import logging
 import os
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -151,11 +152,12 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
     signature_alarms, rises, drift_alarms, drift = [], [], [], None
     if localizers is not None:
         # Third detector: the loggers' night drops tested for each pipe's leak shape.
-        scan = NightSignatureScan(localizers.correlation.pipe_signatures())
+        scan = NightSignatureScan(localizers.correlation.pipe_signatures(),
+                                  sized=localizers.correlation.signatures_at)
         signature_alarms, new_state[NIGHT_SIGNATURE_KEY] = scan.step_day(frame, state.get(NIGHT_SIGNATURE_KEY))
         rises = [r for r in new_state[NIGHT_SIGNATURE_KEY]["rises"] if r["day"] == day.isoformat()]
         # Fourth: slow drift against a fixed reference, every known leak's change explained.
-        drift = NightDriftScan(scan.signatures)
+        drift = NightDriftScan(scan.signatures, sized=scan.sized)
         drift_alarms, new_state[NIGHT_DRIFT_KEY] = drift.step_day(frame, state.get(NIGHT_DRIFT_KEY))
     events = build_events(alarms, inflow, new_state, sensor_xy, pipes_xy, DETECTOR, *localize)
     # Night alarms are built apart: grouped with a pressure alarm of the same hours they would
@@ -221,7 +223,7 @@ def store_detector_state(conn, network_id: int, day: date, state: dict) -> None:
 
 
 def _sensitivity(network: str, stored, sensors: pd.DataFrame, demand_compensated: bool,
-                 state=None) -> pd.DataFrame | None:
+                 state=None, leak_lps: float | None = None) -> pd.DataFrame | None:
     """The network's sensitivity matrix for its pressure loggers on nodes (cached) in operating
     ``state`` (None: the model's initial state), or None with fewer than 3 loggers."""
     from leakdet.localize.sensitivity import cached_sensitivity
@@ -230,7 +232,8 @@ def _sensitivity(network: str, stored, sensors: pd.DataFrame, demand_compensated
     if len(loggers) < 3:
         return None
     return cached_sensitivity(stored.inp_text, stored.load, dict(zip(loggers["sensor_id"], loggers["element_id"])),
-                              get_settings().work_dir / "leakdet" / network, demand_compensated, state)
+                              get_settings().work_dir / "leakdet" / network, demand_compensated, state,
+                              leak_lps=leak_lps)
 
 
 def detector_for(network: str, stored, sensors: pd.DataFrame, demand_compensated: bool) -> ResidualCusum:
@@ -281,7 +284,10 @@ def _localizers(network: str, stored, sensors: pd.DataFrame, demand_compensated:
     if key not in _CLASSICAL:
         while len(_CLASSICAL) >= 8:
             _CLASSICAL.pop(next(iter(_CLASSICAL)))
-        _CLASSICAL[key] = CorrelationLocalizer().fit(matrix, _model_facts(stored)["pipe_ends"], pipes_xy)
+        # Matrices at other leak sizes are simulated only when a large leak is localized.
+        sized = partial(_sensitivity, network, stored, sensors, demand_compensated, state)
+        _CLASSICAL[key] = CorrelationLocalizer().fit(matrix, _model_facts(stored)["pipe_ends"], pipes_xy,
+                                                     sized=lambda lps: sized(leak_lps=lps))
     classical = _CLASSICAL[key]
     with get_engine().connect() as conn:
         version = latest_version(conn, stored.id, stored.inp_sha256)
