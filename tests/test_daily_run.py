@@ -102,6 +102,9 @@ def test_open_event_absorbs_the_same_leak_and_keeps_analyst_status(db_url, tmp_p
     new, updates = merge_into_open([ev("a", "21", 1), ev("b", "10", 2), ev("c", "10", 3)], opened, dist)
     assert [e["event_key"] for e in new] == ["b"]                  # 21 is near the open event on 22
     assert [(u["event_key"], u["event"]["event_key"]) for u in updates] == [("old", "a"), ("b", "c")]
+    # Refined away from where it was first reported: alarms near either place are the same leak.
+    moved = [{**opened[0], "link_id": "10", "initial_top": "22"}]
+    assert merge_into_open([ev("a", "21", 1)], moved, dist)[0] == []
     stale = [{**opened[0], "last_seen": t0 - pd.Timedelta(days=60)}]
     assert [e["event_key"] for e in merge_into_open([ev("a", "21", 1)], stale, dist)[0]] == ["a"]
 

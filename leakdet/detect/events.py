@@ -129,15 +129,16 @@ MERGE_WINDOW = pd.Timedelta(days=30)   # ... if that event was seen within this 
 
 
 def open_events(conn, network_id: int, before) -> list[dict]:
-    """Open events detected before ``before``, with their top pipe and when they were last seen."""
+    """Open events detected before ``before``, with their top pipe (and the one first reported,
+    ``initial_top``, when it was refined since) and when they were last seen."""
     rows = conn.execute(text(
-        """SELECT e.id, e.event_key, c.link_id, e.est_flow_lps,
+        """SELECT e.id, e.event_key, c.link_id, e.details->>'initial_top' AS initial_top, e.est_flow_lps,
                   GREATEST(e.detected_at, COALESCE(MAX(u.observed_at), e.detected_at)) AS last_seen
            FROM water.leak_events e
            JOIN water.leak_candidates c ON c.event_id = e.id AND c.rank = 1
            LEFT JOIN water.leak_event_updates u ON u.event_id = e.id AND u.observed_at < :before
            WHERE e.network_id = :n AND e.status IN ('new', 'confirmed') AND e.detected_at < :before
-           GROUP BY e.id, c.link_id"""), {"n": network_id, "before": before}).mappings().all()
+           GROUP BY e.id, c.link_id, e.details->>'initial_top'"""), {"n": network_id, "before": before}).mappings().all()
     return [dict(r) for r in rows]
 
 
@@ -184,7 +185,11 @@ def merge_into_open(events: list[dict], opened: list[dict], distance) -> tuple[l
         if top is not None:
             for o in pool:
                 recent = ev["detected_at"] - pd.Timestamp(o["last_seen"]) <= MERGE_WINDOW
-                if recent and distance(top, o["link_id"]) <= MERGE_RADIUS_M:
+                # Near where the event is localized now or where it was first reported: a later
+                # refinement can move its top pipe away from where the leak's alarms keep pointing
+                # (L-Town: two false alarms a year 50-110 m from an open event's first top pipe).
+                places = {o["link_id"], o.get("initial_top") or o["link_id"]}
+                if recent and min(distance(top, p) for p in places) <= MERGE_RADIUS_M:
                     match = o
                     break
         if match is None:
