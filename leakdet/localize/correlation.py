@@ -7,7 +7,7 @@ drop vector is compared with every pipe's signature by cosine similarity (which 
 unknown leak size), and a softmax turns similarities into probabilities. A large leak's
 flow is fitted with signatures simulated at its own size when matrices at other sizes can be
 had (see :mod:`leakdet.localize.leak_size`), and the night scans rank large night drops with
-them (:meth:`CorrelationLocalizer.signatures_at`).
+them (:meth:`CorrelationLocalizer.pipe_signatures`).
 """
 from __future__ import annotations
 
@@ -93,10 +93,6 @@ class CorrelationLocalizer(BaseEstimator):
     def pipe_signatures(self, size: float = PROBE_LEAK_LPS) -> pd.DataFrame:
         """Each pipe's signature (columns) at each logger (rows), m for a ``size`` L/s leak."""
         return pd.DataFrame(self._at(size), index=self.sensors_, columns=self.pipes_)
-
-    def signatures_at(self, size: float) -> pd.DataFrame:
-        """Same as :meth:`pipe_signatures`; the form the night scans call for a large leak."""
-        return self.pipe_signatures(size)
 
     def predict_proba(self, drops: pd.DataFrame) -> pd.DataFrame:
         """Probability per pipe (columns) for each observed drop vector (rows; columns sensor_id, NaN = unknown)."""

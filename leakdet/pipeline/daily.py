@@ -153,7 +153,7 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
     if localizers is not None:
         # Third detector: the loggers' night drops tested for each pipe's leak shape.
         scan = NightSignatureScan(localizers.correlation.pipe_signatures(),
-                                  sized=localizers.correlation.signatures_at)
+                                  sized=localizers.correlation.pipe_signatures)
         signature_alarms, new_state[NIGHT_SIGNATURE_KEY] = scan.step_day(frame, state.get(NIGHT_SIGNATURE_KEY))
         rises = [r for r in new_state[NIGHT_SIGNATURE_KEY]["rises"] if r["day"] == day.isoformat()]
         # Fourth: slow drift against a fixed reference, every known leak's change explained.
