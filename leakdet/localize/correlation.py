@@ -136,8 +136,11 @@ class CorrelationLocalizer(BaseEstimator):
         if not len(where) or np.isnan(x).all():
             return None
         ok = ~np.isnan(x)
-        size = self._at_leak_size(lambda size: (None, _fitted_flow(self._at(size)[ok, where[0]], x[ok], size)))[1]
-        q = _fitted_flow(self._at(size)[ok, where[0]], x[ok], size)
+        def fit(size: float):
+            flow = _fitted_flow(self._at(size)[ok, where[0]], x[ok], size)
+            return flow, flow
+
+        q = self._at_leak_size(fit)[0]          # the flow fitted at the size it settled on
         return round(q, 2) if q is not None and q > 0 else None
 
     def candidates(self, drop: pd.Series) -> pd.DataFrame:
