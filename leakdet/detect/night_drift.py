@@ -38,7 +38,7 @@ from sklearn.covariance import LedoitWolf
 from leakdet.detect.nights import night_residuals, rise_start
 from leakdet.detect.night_signature import NOISE_FLOOR_M, ranked_pipes
 from leakdet.detect.residual_cusum import Alarm
-from leakdet.localize.leak_size import at_leak_size
+from leakdet.localize.leak_size import at_leak_size, best_pipe_flow
 from leakdet.localize.sensitivity import PROBE_LEAK_LPS
 
 SENSOR_ID = "night-drift"
@@ -166,7 +166,7 @@ class NightDriftScan:
         the best pipe."""
         signatures = self.signatures if size == PROBE_LEAK_LPS else self.sized(size)
         stats = self.statistics(state, signatures)[0]
-        return stats, size * float(stats["scale"].loc[stats["t"].idxmax()])
+        return stats, best_pipe_flow(stats, size)
 
     def statistics(self, state: dict, signatures: pd.DataFrame | None = None
                    ) -> tuple[pd.DataFrame, pd.Series] | None:

@@ -33,7 +33,7 @@ from sklearn.covariance import LedoitWolf
 
 from leakdet.detect.nights import lowered, night_residuals, rise_start
 from leakdet.detect.residual_cusum import Alarm
-from leakdet.localize.leak_size import at_leak_size
+from leakdet.localize.leak_size import at_leak_size, best_pipe_flow
 from leakdet.localize.sensitivity import PROBE_LEAK_LPS
 
 SENSOR_ID = "night-signature"          # the alarm's source, as stored in an event's details
@@ -163,7 +163,7 @@ class NightSignatureScan:
             out = scan.statistics(nights, current)
             if out is None:
                 return None, None
-            return out, size * float(out[0]["scale"].loc[out[0]["t"].idxmax()])
+            return out, best_pipe_flow(out[0], size)
 
         return at_leak_size(rank)[0]
 

@@ -32,6 +32,13 @@ def nearest_size(flow_lps: float | None) -> float:
     return min(SIZES_LPS, key=lambda s: abs(np.log(flow_lps / s)))
 
 
+def best_pipe_flow(stats, size: float) -> float:
+    """Flow (L/s) a scan's per-pipe statistics fit at their best pipe: ``stats`` has ``t`` (the
+    test statistic) and ``scale`` (the multiple of the pipe's ``size`` L/s signature that fits
+    the drop) per pipe."""
+    return size * float(stats["scale"].loc[stats["t"].idxmax()])
+
+
 def at_leak_size(rank: Callable[[float], tuple[object, float | None]], rounds: int = 2) -> tuple[object, float]:
     """Rank at the leak's own size.
 
