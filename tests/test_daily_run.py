@@ -89,6 +89,11 @@ def test_missing_and_stuck_sensors_are_flagged_not_fatal(db_url, tmp_path):
     assert out["flagged"] == {"P-13": "no_data", "P-31": "flatline"}
     res = pd.read_parquet(out["residuals_path"])
     assert res["res:P-31"].isna().all() and res["res:P-10"].notna().mean() > 0.9
+    with get_engine().connect() as conn:     # stored as NULL for healthy sensors (not the text 'NaN')
+        stored = dict(conn.execute(text(
+            """SELECT s.sensor_id, d.flag FROM water.sensor_day_status d JOIN water.sensors s ON s.id = d.sensor_pk
+               JOIN water.networks n ON n.id = s.network_id WHERE n.name = 'net1-bad'""")).all())
+    assert {k: v for k, v in stored.items() if v is not None} == out["flagged"]
 
 
 def test_open_event_absorbs_the_same_leak_and_keeps_analyst_status(db_url, tmp_path):

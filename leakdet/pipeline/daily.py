@@ -103,7 +103,8 @@ def _store_health(network, day, sensors, health, residuals) -> None:
                 "INSERT INTO water.sensor_day_status VALUES (:pk, :d, :n, :c, :m, :s, :f)"),
                 {"pk": int(pks[sid]), "d": day, "n": int(row.n_readings), "c": float(row.coverage),
                  "m": None if r.isna().all() else float(r.mean()), "s": None if r.isna().all() else float(r.std()),
-                 "f": row.flag})
+                 # pandas 3 holds a healthy sensor's flag as NaN in a column with any flag set
+                 "f": row.flag if isinstance(row.flag, str) else None})
 
 
 def _load_state(conn, network_id: int, day: date, detector: ResidualCusum) -> dict:
