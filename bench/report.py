@@ -16,10 +16,23 @@ def machine() -> str:
 
 
 def scratch_database():
-    """A fresh migrated database on the configured server, dropped afterwards."""
+    """A fresh migrated database on the configured server, dropped afterwards; with
+    ``BNW_KEEP_SCRATCH=1`` it is kept (its name is printed) for diagnosis, e.g. by
+    ``bench/night_localization.py``. Drop it yourself when done."""
+    from contextlib import contextmanager
+
     from platform_core.db import temporary_database
 
-    return temporary_database("bnw_bench")
+    keep = os.environ.get("BNW_KEEP_SCRATCH", "") not in ("", "0")
+
+    @contextmanager
+    def scratch():
+        with temporary_database("bnw_bench", keep=keep) as url:
+            if keep:
+                print("scratch database kept:", url.rsplit("/", 1)[-1])
+            yield url
+
+    return scratch()
 
 
 def write_section(key: str, body: str) -> None:

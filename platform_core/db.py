@@ -117,9 +117,10 @@ def binary_copy_payload(columns: Sequence[tuple]) -> bytes:
 
 
 @contextmanager
-def temporary_database(prefix: str = "bnw_tmp") -> Iterator[str]:
+def temporary_database(prefix: str = "bnw_tmp", keep: bool = False) -> Iterator[str]:
     """A fresh, migrated database on the configured server, made current through ``DATABASE_URL``
-    for the duration, then dropped. Used by the tests and the benchmarks."""
+    for the duration, then dropped (unless ``keep``: then left for inspection). Used by the tests
+    and the benchmarks."""
     import os
     import uuid
 
@@ -144,6 +145,7 @@ def temporary_database(prefix: str = "bnw_tmp") -> Iterator[str]:
             os.environ.pop("DATABASE_URL", None)
         else:
             os.environ["DATABASE_URL"] = old
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if not keep:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
