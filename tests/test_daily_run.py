@@ -112,9 +112,6 @@ def test_open_event_absorbs_the_same_leak_and_keeps_analyst_status(db_url, tmp_p
     assert merge_into_open([ev("a", "21", 1)], moved, dist)[0] == []
     stale = [{**opened[0], "last_seen": t0 - pd.Timedelta(days=60)}]
     assert [e["event_key"] for e in merge_into_open([ev("a", "21", 1)], stale, dist)[0]] == ["a"]
-    # An unconfirmed event (a logger alone) may update an open event but starts none.
-    new, updates = merge_into_open([ev("a", "21", 1), ev("b", "10", 2)], opened, dist, unconfirmed={"a", "b"})
-    assert new == [] and [u["event"]["event_key"] for u in updates] == ["a"]        # b is dropped
 
     import_net1_with_scada(tmp_path, "net1-status", "2024-05-01 00:00", DAYS, leak_node="22", leak_from_step=LEAK_STEP)
     for day in ALL_DAYS:
@@ -259,33 +256,3 @@ def test_night_signature_scan_runs_in_the_daily_pipeline(db_url, tmp_path):
                JOIN water.networks n ON n.id = e.network_id WHERE n.name = 'net1-scan'""")).scalars().all()
     assert state["n_accepted"] >= 14
     assert ["night-signature"] in sources
-
-
-def test_a_lone_logger_alarm_flags_the_logger_for_the_day_and_a_rerun_clears_it(db_url, tmp_path):
-    from leakdet.hydraulics.model_store import fetch_network
-    from leakdet.pipeline.daily import LONE_DROP, _flag_lone_drops
-
-    import_net1_with_scada(tmp_path, "net1-lone", "2024-05-01 00:00", 1)
-    with get_engine().begin() as conn:       # P-31 flat-lines: its health flag must survive
-        conn.execute(text("""UPDATE water.readings r SET value = 42.0 FROM water.sensors s, water.networks n
-                             WHERE r.sensor_pk = s.id AND s.network_id = n.id AND n.name = 'net1-lone'
-                             AND s.sensor_id = 'P-31'"""))
-    compute_residuals("net1-lone", "2024-05-01")
-    t = pd.Timestamp("2024-04-30 20:00", tz="UTC")
-    lone = [{"estimated_start": t, "details": {"sensors": [s], "pressure_drop_m": {s: 0.8}}}
-            for s in ("P-10", "P-31")]
-
-    def flags():
-        with get_engine().connect() as conn:
-            return dict(conn.execute(text(
-                """SELECT s.sensor_id, d.flag FROM water.sensor_day_status d JOIN water.sensors s ON s.id = d.sensor_pk
-                   JOIN water.networks n ON n.id = s.network_id WHERE n.name = 'net1-lone' AND d.flag IS NOT NULL""")
-            ).all())
-
-    with get_engine().begin() as conn:
-        net = fetch_network(conn, "net1-lone")
-        _flag_lone_drops(conn, net.id, pd.Timestamp("2024-05-01").date(), lone)
-    assert flags() == {"P-10": LONE_DROP, "P-31": "flatline"}
-    with get_engine().begin() as conn:       # re-run of the day without that alarm
-        _flag_lone_drops(conn, net.id, pd.Timestamp("2024-05-01").date(), [])
-    assert flags() == {"P-31": "flatline"}

@@ -65,23 +65,3 @@ def test_small_leak_seen_by_four_loggers_raises_the_zone_not_the_loggers():
     assert set(alarm.signature) == set(SENSORS) and alarm.drop_m > 0.03
     _, per_logger = run(ResidualCusum(), 9, leak)
     assert per_logger == []                           # the per-logger detector alone misses it
-
-
-def test_a_logger_dropping_alone_is_a_sensor_suspect_and_a_zone_alarm_stays_an_event():
-    from leakdet.detect.events import group_alarms, lone_logger_events
-
-    def as_events(alarms):
-        return [{"details": {"sensors": [a.sensor_id for a in g]}} for g in group_alarms(alarms)]
-
-    zones = {"zone:0": {s: 0.5 for s in SENSORS[:4]}, "zone:1": {"A": 0.99, "E": 0.14}}
-    # Logger E drifts by 5 sigma; the zone that weighs it (a little) also weighs A, which holds steady.
-    _, drift = run(ResidualCusum(zones=zones), 9, {"E": 0.5})
-    assert [e["details"]["sensors"] for e in lone_logger_events(as_events(drift), SENSORS, zones)] == [["E"]]
-    # A leak over A-D trips the loggers and their zone within hours: one event, nothing lone.
-    _, leak = run(ResidualCusum(zones=zones), 9, {s: 0.5 for s in SENSORS[:4]})
-    events = as_events(leak)
-    assert len(events) == 1 and "zone:0" in events[0]["details"]["sensors"]
-    assert lone_logger_events(events, SENSORS, zones) == []
-    # Night scans report under their own names, and without zones nothing could confirm an alarm.
-    assert lone_logger_events([{"details": {"sensors": ["night-signature"]}}], SENSORS, zones) == []
-    assert lone_logger_events(as_events(drift), SENSORS, None) == []

@@ -28,27 +28,6 @@ def group_alarms(alarms: list[Alarm]) -> list[list[Alarm]]:
     return groups
 
 
-def lone_logger_events(events: list[dict], loggers, zones: dict | None) -> list[dict]:
-    """The events raised by one pressure logger alone while signature zones were watching.
-
-    Such an event is localized from a few hours of one logger's drop, since no zone (they
-    weigh all loggers at once) and no other logger within :data:`GROUP_WINDOW` confirmed it.
-    On the L-Town years of session 14 both such new events followed a real leak's start by
-    hours and were false alarms all the same, 300-720 m from it; the leak itself was found,
-    better placed, by the night scans. So a lone logger may update a leak already known
-    (see ``unconfirmed`` in :func:`merge_into_open`) but starts none: the logger is flagged
-    for the day instead (an analyst checks it; a leak behind it will show in the zones or the
-    night scans). Without zones (too few loggers) nothing could confirm an alarm: none is
-    returned.
-
-    ``loggers`` are the pressure loggers' sensor ids.
-    """
-    if not zones:
-        return []
-    loggers = set(loggers)
-    return [ev for ev in events if len(ev["details"]["sensors"]) == 1 and ev["details"]["sensors"][0] in loggers]
-
-
 def update_inflow_baseline(state: dict, inflow: pd.Series | None, alpha: float = 0.3) -> None:
     """Learn typical inflow (m³/s) per local hour of day, from days without alarms (causal)."""
     if inflow is None or inflow.isna().all():
@@ -192,13 +171,11 @@ def mark_recovered(conn, opened: list[dict], rises: list[dict], distance) -> int
     return marked
 
 
-def merge_into_open(events: list[dict], opened: list[dict], distance, unconfirmed=frozenset()
-                    ) -> tuple[list[dict], list[dict]]:
+def merge_into_open(events: list[dict], opened: list[dict], distance) -> tuple[list[dict], list[dict]]:
     """Split today's events into new ones and updates of open events (same leak seen again).
 
     ``distance(a, b)`` is the network distance in metres between two pipes. Events made
-    earlier today also absorb later ones. Events whose key is in ``unconfirmed`` may update
-    an event but not start one: those matching none are in neither list.
+    earlier today also absorb later ones.
     """
     new, updates = [], []
     pool = [dict(o) for o in opened]
@@ -215,8 +192,6 @@ def merge_into_open(events: list[dict], opened: list[dict], distance, unconfirme
                 if recent and min(distance(top, p) for p in places) <= MERGE_RADIUS_M:
                     match = o
                     break
-        if match is None and ev["event_key"] in unconfirmed:
-            continue
         if match is None:
             new.append(ev)
             if top is not None:

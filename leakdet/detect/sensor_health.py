@@ -22,10 +22,7 @@ def longest_constant_run(values: np.ndarray) -> int:
 
 
 def sensor_health(measured: pd.DataFrame) -> pd.DataFrame:
-    """Per sensor (index): n_readings, coverage (0-1) and flag (None, no_data, sparse, flatline).
-
-    The detection step may later flag a logger ``lone_drop`` (see
-    :func:`leakdet.detect.events.lone_logger_events`)."""
+    """Per sensor (index): n_readings, coverage (0-1) and flag (None, no_data, sparse, flatline)."""
     rows = []
     for sensor in measured.columns:
         v = measured[sensor].to_numpy(dtype=float)

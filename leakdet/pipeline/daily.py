@@ -121,8 +121,8 @@ def _load_state(conn, network_id: int, day: date, detector: ResidualCusum) -> di
 
 def detect_day(network: str, day: str | date, residuals_path: str, detector: ResidualCusum | None = None) -> dict:
     """Run the causal detector over the day; replace the day's events and store the state."""
-    from leakdet.detect.events import (build_events, lone_logger_events, mark_recovered, merge_into_open,
-                                       open_events, update_inflow_baseline, write_events)
+    from leakdet.detect.events import (build_events, mark_recovered, merge_into_open, open_events,
+                                       update_inflow_baseline, write_events)
     from leakdet.detect.night_flow import NIGHT_FLOW_KEY, NightFlowStep
     from leakdet.detect.night_drift import NIGHT_DRIFT_KEY, NightDriftScan
     from leakdet.detect.night_drift import SENSOR_ID as DRIFT_ID
@@ -171,12 +171,8 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
     updates, distance = [], None
     if events or (rises and opened):
         distance = _pipe_distance(stored)
-    lone = []
     if events:
-        lone = lone_logger_events(events, residuals.columns, detector.zones)
-        events, updates = merge_into_open(events, opened, distance, unconfirmed={e["event_key"] for e in lone})
-        seen_again = {u["event"]["event_key"] for u in updates}
-        lone = [e for e in lone if e["event_key"] not in seen_again]
+        events, updates = merge_into_open(events, opened, distance)
     if drift is not None and any(e["details"]["sensors"] != [DRIFT_ID] for e in events):
         # The drift scan explains every new leak found (its own alarms it has already taken in),
         # so that it does not find it again.
@@ -186,36 +182,12 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
     version = localizers.version if localizers else None
     with get_engine().begin() as conn:
         write_events(conn, stored.id, day, DETECTOR, events, updates, model_version=version)
-        _flag_lone_drops(conn, stored.id, day, lone)
         recovered = mark_recovered(conn, opened, rises, distance) if rises and opened else 0
         relocalized = relocalize_open_events(conn, stored.id, day, lambda d: day_dir(network, d),
                                              localizers.primary) if localizers else 0
         store_detector_state(conn, stored.id, day, new_state)
     return {"events": [e["event_key"] for e in events], "n_events": len(events), "n_updates": len(updates),
-            "sensor_suspects": [e["details"]["sensors"][0] for e in lone],
             "relocalized": relocalized, "recovered": recovered, "model_version": version}
-
-
-LONE_DROP = "lone_drop"      # sensor_day_status flag of a logger that alarmed alone (see lone_logger_events)
-
-
-def _flag_lone_drops(conn, network_id: int, day: date, lone: list[dict]) -> None:
-    """Flag the loggers of the day's lone-logger events (see :func:`lone_logger_events`) for the
-    analyst to check (idempotent: a re-run clears the day's earlier such flags first; other flags stay)."""
-    conn.execute(text(
-        """UPDATE water.sensor_day_status d SET flag = NULL FROM water.sensors s
-           WHERE d.sensor_pk = s.id AND s.network_id = :n AND d.day = :d AND d.flag = :f"""),
-        {"n": network_id, "d": day, "f": LONE_DROP})
-    for ev in lone:
-        sensor = ev["details"]["sensors"][0]
-        log.warning("network %s, %s: logger %s dropped %.2f m alone from %s (no zone or other logger "
-                    "confirmed it): flagged %s, no event", network_id, day, sensor,
-                    ev["details"]["pressure_drop_m"].get(sensor, float("nan")), ev["estimated_start"], LONE_DROP)
-        conn.execute(text(
-            """UPDATE water.sensor_day_status d SET flag = :f FROM water.sensors s
-               WHERE d.sensor_pk = s.id AND s.network_id = :n AND s.sensor_id = :s AND d.day = :d
-                 AND d.flag IS NULL"""),
-            {"n": network_id, "d": day, "f": LONE_DROP, "s": sensor})
 
 
 _MODEL_FACTS: dict = {}

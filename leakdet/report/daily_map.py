@@ -21,8 +21,7 @@ from platform_core.offline_map import OfflineMap, save_offline
 # Candidate pipes are coloured by their probability relative to the event's most likely
 # pipe: absolute probabilities spread over many similar pipes and would all look pale.
 PROB_COLOURS = [(0.8, "#b2182b"), (0.5, "#e34a33"), (0.25, "#fc8d59"), (0.0, "#fdcc8a")]
-FLAG_COLOURS = {None: "#1a9850", "sparse": "#fdae61", "no_data": "#999999", "flatline": "#762a83",
-                "lone_drop": "#b35806"}      # alarmed alone, no event raised: check the logger
+FLAG_COLOURS = {None: "#1a9850", "sparse": "#fdae61", "no_data": "#999999", "flatline": "#762a83"}
 
 
 def prob_colour(p: float) -> str:
