@@ -26,7 +26,8 @@ ENGINE = ("residual CUSUM per logger on an hour-of-week baseline (hour-of-day un
           "seen twice; k=1, h=50, baseline learning rate 0.1, 2 warm-up days) with measured "
           "boundary conditions; minimum-night-flow CUSUM over nights (alarms only with a logger drop of "
           ">= 10 robust spreads); night-signature scan (whitened matched filter per pipe over nights, "
-          "CUSUM k 8, h 20); alarms within 300 m of an open event update it; "
+          "CUSUM k 8, h 20) and night-drift scan, each reporting first the pipe a crew reaches the leak "
+          "from soonest under the tempered likelihood; alarms within 300 m of an open event update it; "
           "localization by correlation with the demand-compensated sensitivity matrix")
 
 

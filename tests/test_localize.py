@@ -106,3 +106,17 @@ def test_a_large_leak_is_fitted_with_signatures_of_its_own_size():
     # The size follows the fitted flow and stops where they agree (at most ``rounds`` re-rankings).
     assert at_leak_size(lambda size: (size, 11.0)) == (12.0, 12.0)
     assert at_leak_size(lambda size: (size, 1.0)) == (PROBE_LEAK_LPS, PROBE_LEAK_LPS)
+
+
+def test_crew_start_is_the_middle_of_near_tied_pipes_and_the_clear_best_otherwise():
+    from leakdet.localize.crew import crew_start
+
+    # Five pipes in a row, 100 m apart; a far one at 2 km.
+    pos = {"a": 0.0, "b": 100.0, "c": 200.0, "d": 300.0, "e": 400.0, "far": 2000.0}
+    distance = lambda x, y: abs(pos[x] - pos[y])          # noqa: E731
+    # The largest statistic is at one end of a run of near-ties (noise picks the end).
+    tied = pd.Series({"a": 30.0, "b": 29.99, "c": 29.99, "d": 29.99, "e": 29.98, "far": 5.0})
+    assert tied.idxmax() == "a" and crew_start(tied, distance) == "c"
+    clear = pd.Series({"a": 30.0, "b": 26.0, "c": 25.0, "d": 20.0, "e": 10.0, "far": 5.0})
+    assert crew_start(clear, distance) == "a"
+    assert crew_start(pd.Series({"a": 3.0, "b": -1.0}), distance) == "a"

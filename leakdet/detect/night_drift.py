@@ -70,6 +70,8 @@ class NightDriftScan:
     top_k, sharpness : as for the signature scan's candidates.
     sized : callable, optional
         As for the signature scan: an alarm is ranked at the leak's own size.
+    distance : callable, optional
+        As for the signature scan: the alarm's rank 1 is where a crew should start.
     """
 
     signatures: pd.DataFrame | None = None
@@ -83,6 +85,7 @@ class NightDriftScan:
     top_k: int = 5
     sharpness: float = 40.0
     sized: Callable[[float], pd.DataFrame] | None = None
+    distance: Callable[[str, str], float] | None = None
 
     def initial_state(self) -> dict:
         return {"anchor_pool": [], "anchor": None, "nights": [], "diffs": [], "shapes": [], "pending": [],
@@ -260,4 +263,5 @@ class NightDriftScan:
         best = float(stats["t"].max())
         return Alarm(SENSOR_ID, pd.Timestamp(night["end"]), rise_start(first), best, float(unexplained.max()),
                      signature={k: round(float(v), 4) for k, v in unexplained.items()},
-                     strength=round(best, 2), candidates=ranked_pipes(stats["t"], self.top_k, self.sharpness))
+                     strength=round(best, 2),
+                     candidates=ranked_pipes(stats["t"], self.top_k, self.sharpness, self.distance))

@@ -71,6 +71,9 @@ class NightSignatureScan:
     sized : callable, optional
         ``sized(lps)`` gives the signatures (same rows and columns) of a leak of ``lps`` L/s:
         an alarm's drop is then ranked at the leak's own size (:mod:`leakdet.localize.leak_size`).
+    distance : callable, optional
+        ``distance(a, b)``: network distance (m) between two pipes; with it an alarm's rank-1
+        pipe is where a crew should start (see :func:`ranked_pipes`), not the largest ``t``.
     """
 
     signatures: pd.DataFrame | None = None
@@ -83,6 +86,7 @@ class NightSignatureScan:
     top_k: int = 5
     learn_band: float = 8.0
     sized: Callable[[float], pd.DataFrame] | None = None
+    distance: Callable[[str, str], float] | None = None
 
     def initial_state(self) -> dict:
         return {"nights": [], "n_accepted": 0, "S": 0.0, "start": None, "recent": [], "rises": []}
@@ -191,13 +195,21 @@ class NightSignatureScan:
                      float(drop.max()),
                      signature={k: round(float(v), 4) for k, v in drop.items()},
                      strength=round(float(stats["t"].max()), 2),
-                     candidates=ranked_pipes(stats["t"], self.top_k, self.sharpness))
+                     candidates=ranked_pipes(stats["t"], self.top_k, self.sharpness, self.distance))
 
 
-def ranked_pipes(t: pd.Series, top_k: int, sharpness: float) -> list[tuple[str, float]]:
+def ranked_pipes(t: pd.Series, top_k: int, sharpness: float, distance=None) -> list[tuple[str, float]]:
     """The ``top_k`` pipes by statistic ``t`` with probabilities: a softmax (inverse temperature
-    ``sharpness``) on ``t / max(t)``, over all pipes (so the listed ones need not sum to 1)."""
-    top = t.nlargest(top_k)
+    ``sharpness``) on ``t / max(t)``, over all pipes (so the listed ones need not sum to 1).
+
+    With ``distance`` (network distance between two pipes, m) rank 1 is where a crew should
+    start (:func:`~leakdet.localize.crew.crew_start`), the rest follow by ``t``."""
+    order = list(t.nlargest(top_k).index)
+    if distance is not None:
+        from leakdet.localize.crew import crew_start
+
+        start = crew_start(t, distance)
+        order = [start] + [p for p in order if p != start][:top_k - 1]
     p = np.exp(sharpness * (t / max(float(t.max()), 1e-9) - 1.0))
-    prob = (p / p.sum()).loc[top.index]
+    prob = (p / p.sum()).loc[order]
     return [(str(l), round(float(q), 4)) for l, q in prob.items()]

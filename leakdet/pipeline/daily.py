@@ -154,11 +154,11 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
     if localizers is not None:
         # Third detector: the loggers' night drops tested for each pipe's leak shape.
         scan = NightSignatureScan(localizers.correlation.pipe_signatures(),
-                                  sized=localizers.correlation.pipe_signatures)
+                                  sized=localizers.correlation.pipe_signatures, distance=_pipe_distance(stored))
         signature_alarms, new_state[NIGHT_SIGNATURE_KEY] = scan.step_day(frame, state.get(NIGHT_SIGNATURE_KEY))
         rises = [r for r in new_state[NIGHT_SIGNATURE_KEY]["rises"] if r["day"] == day.isoformat()]
         # Fourth: slow drift against a fixed reference, every known leak's change explained.
-        drift = NightDriftScan(scan.signatures, sized=scan.sized)
+        drift = NightDriftScan(scan.signatures, sized=scan.sized, distance=scan.distance)
         drift_alarms, new_state[NIGHT_DRIFT_KEY] = drift.step_day(frame, state.get(NIGHT_DRIFT_KEY))
     events = build_events(alarms, inflow, new_state, sensor_xy, pipes_xy, DETECTOR, *localize)
     # Night alarms are built apart: grouped with a pressure alarm of the same hours they would
