@@ -107,6 +107,7 @@ def run(work: Path, day: date, n_junctions: int, seed: int) -> pd.DataFrame:
     hist = pd.DataFrame([n["res"] for n in reference]).reindex(columns=loggers)
     diffs = np.diff(hist.fillna(hist.median()).to_numpy(), axis=0) / np.sqrt(2.0)
     cov = LedoitWolf().fit(diffs).covariance_ + NOISE_FLOOR_M ** 2 * np.eye(len(loggers))
+    precision = np.linalg.inv(cov)
 
     # The "true" network: the nominal one with perturbed roughness and junction demands.
     wn = stored.load()
@@ -141,10 +142,14 @@ def run(work: Path, day: date, n_junctions: int, seed: int) -> pd.DataFrame:
                 t = seen[0]["t"]
                 if t.max() < MIN_T:
                     continue
+                x = x0 + e
+                resid = max(float(x @ precision @ x) - float(t.max()) ** 2, 1e-9)
+                adaptive = min(1.0, (len(x) - 1) / resid)     # reduced chi-square of the best fit
                 picks = {"largest t": str(t.idxmax()),
                          "softmax t/max t (session 13)": _softmax_crew(t, pipes_xy),
                          **{f"crew start, tempering {g}": crew_start(t, distance, tempering=g)
-                            for g in (0.2, 0.4, 0.8)}}
+                            for g in (0.2, 0.4, 0.8)},
+                         "crew start, tempering (n-1)/residual": crew_start(t, distance, tempering=adaptive)}
                 d = dict(zip(picks, to_leak(list(picks.values()), junction)))
                 rows.append({"junction": junction, "size_lps": q, "noise": kind, "t_max": float(t.max()), **d})
     out = pd.DataFrame(rows)
