@@ -88,10 +88,6 @@ def run(work: Path, day: date, n_junctions: int, seed: int) -> pd.DataFrame:
     loggers = list(scan.signatures.index)
     reference = states[day - timedelta(days=1)]["night_signature"]["nights"]
 
-    def median_of(nights: list[dict]) -> pd.Series:
-        hist = pd.DataFrame([n["res"] for n in nights]).reindex(columns=loggers)
-        return hist.fillna(hist.median()).median()
-
     # Noise 1: ordinary nights of the run, as the scan saw them (reference median minus the night).
     real = []
     for d in sorted(states):
@@ -105,7 +101,9 @@ def run(work: Path, day: date, n_junctions: int, seed: int) -> pd.DataFrame:
             real.append(tested[1].reindex(loggers).fillna(0.0).to_numpy())
     # Noise 2: Gaussian, with the covariance the scan estimates from its reference nights.
     hist = pd.DataFrame([n["res"] for n in reference]).reindex(columns=loggers)
-    diffs = np.diff(hist.fillna(hist.median()).to_numpy(), axis=0) / np.sqrt(2.0)
+    hist = hist.fillna(hist.median())
+    ref_median = hist.median()           # the scan's reference level (see NightSignatureScan.statistics)
+    diffs = np.diff(hist.to_numpy(), axis=0) / np.sqrt(2.0)
     cov = LedoitWolf().fit(diffs).covariance_ + NOISE_FLOOR_M ** 2 * np.eye(len(loggers))
     precision = np.linalg.inv(cov)
 
@@ -122,7 +120,6 @@ def run(work: Path, day: date, n_junctions: int, seed: int) -> pd.DataFrame:
                                   demand_compensated=True) for q in SIZES_TRUE}
 
     distance = daily._pipe_distance(stored)
-    ref_median = median_of(reference)
 
     def to_leak(pipe_set: list[str], junction: str) -> list[float]:
         # Midpoint of each reported pipe to the leaking junction, along the network.

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import platform
 import re
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from platform_core.settings import REPO_ROOT
@@ -15,24 +16,18 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
 
 
+@contextmanager
 def scratch_database():
     """A fresh migrated database on the configured server, dropped afterwards; with
     ``BNW_KEEP_SCRATCH=1`` it is kept (its name is printed) for diagnosis, e.g. by
     ``bench/night_localization.py``. Drop it yourself when done."""
-    from contextlib import contextmanager
-
     from platform_core.db import temporary_database
 
     keep = os.environ.get("BNW_KEEP_SCRATCH", "") not in ("", "0")
-
-    @contextmanager
-    def scratch():
-        with temporary_database("bnw_bench", keep=keep) as url:
-            if keep:
-                print("scratch database kept:", url.rsplit("/", 1)[-1])
-            yield url
-
-    return scratch()
+    with temporary_database("bnw_bench", keep=keep) as url:
+        if keep:
+            print("scratch database kept:", url.rsplit("/", 1)[-1])
+        yield url
 
 
 def write_section(key: str, body: str) -> None:

@@ -33,6 +33,7 @@ from sklearn.covariance import LedoitWolf
 
 from leakdet.detect.nights import lowered, night_residuals, rise_start
 from leakdet.detect.residual_cusum import Alarm
+from leakdet.localize.crew import crew_start
 from leakdet.localize.leak_size import at_leak_size, best_pipe_flow
 from leakdet.localize.sensitivity import PROBE_LEAK_LPS
 
@@ -206,8 +207,6 @@ def ranked_pipes(t: pd.Series, top_k: int, sharpness: float, distance=None) -> l
     start (:func:`~leakdet.localize.crew.crew_start`), the rest follow by ``t``."""
     order = list(t.nlargest(top_k).index)
     if distance is not None:
-        from leakdet.localize.crew import crew_start
-
         start = crew_start(t, distance)
         order = [start] + [p for p in order if p != start][:top_k - 1]
     p = np.exp(sharpness * (t / max(float(t.max()), 1e-9) - 1.0))
