@@ -100,3 +100,19 @@ def test_same_seed_same_output(runs):
     tmp, _ = runs
     a = (tmp / "leaky" / "scada_2025-01-06.csv").read_text()
     assert a == (tmp / "again" / "scada_2025-01-06.csv").read_text()
+
+
+def test_yearly_demand_swing_scales_demand_and_keeps_the_seeds_draws():
+    from leakdet.synth.truth_model import perturb
+
+    hours = 2200                              # a quarter of a year and a bit
+    plain = perturb(wntr.network.WaterNetworkModel(str(network_path())), np.random.default_rng(5), hours)
+    swung = perturb(wntr.network.WaterNetworkModel(str(network_path())), np.random.default_rng(5), hours,
+                    seasonal_amplitude=0.1)
+    ratio = swung.multipliers / np.where(plain.multipliers > 0, plain.multipliers, np.nan)
+    ratio = np.nanmedian(ratio, axis=0)
+    # Same random draws; only the deterministic swing differs: +5 % a month in, +10 % a quarter in.
+    year_h = 365.25 * 24
+    assert ratio[0] == pytest.approx(1.0)
+    assert ratio[round(year_h / 12)] == pytest.approx(1.05, abs=1e-3)
+    assert ratio[round(year_h / 4)] == pytest.approx(1.1, abs=1e-3)

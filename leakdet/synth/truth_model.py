@@ -37,7 +37,7 @@ class DemandNoise:
 
 def perturb(wn: wntr.network.WaterNetworkModel, rng: np.random.Generator, n_hours: int, *,
             roughness_sigma: float = 0.05, demand_bias_sigma: float = 0.05, demand_noise: float = 0.05,
-            daily_sigma: float = 0.03) -> DemandNoise:
+            daily_sigma: float = 0.03, seasonal_amplitude: float = 0.0) -> DemandNoise:
     """Perturb the roughness of ``wn`` in place and draw its consumers' demand noise.
 
     Parameters
@@ -56,6 +56,10 @@ def perturb(wn: wntr.network.WaterNetworkModel, rng: np.random.Generator, n_hour
         Standard deviation of the hourly AR(1) multiplicative noise on each junction's demand.
     daily_sigma : float
         Day-to-day variation of total demand (all junctions together).
+    seasonal_amplitude : float
+        Relative amplitude of a yearly swing of total demand (a sine over 365.25 days from
+        the run's start, so it rises first). A model calibrated in one season meets the
+        others; no random draw, so seeds reproduce with or without it.
 
     Returns
     -------
@@ -66,6 +70,7 @@ def perturb(wn: wntr.network.WaterNetworkModel, rng: np.random.Generator, n_hour
     for _, pipe in wn.pipes():
         pipe.roughness = float(pipe.roughness * rng.lognormal(0.0, roughness_sigma))
     daily = rng.lognormal(0.0, daily_sigma, size=n_hours // 24 + 2)[np.arange(n_hours) // 24]
+    daily = daily * (1 + seasonal_amplitude * np.sin(2 * np.pi * np.arange(n_hours) / (365.25 * 24)))
     names, cats, rows = [], [], []
     for name, junction in wn.junctions():
         for k, d in enumerate(junction.demand_timeseries_list):
