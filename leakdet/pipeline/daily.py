@@ -126,6 +126,8 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
     from leakdet.detect.night_flow import NIGHT_FLOW_KEY, NightFlowStep
     from leakdet.detect.night_drift import NIGHT_DRIFT_KEY, NightDriftScan
     from leakdet.detect.night_drift import SENSOR_ID as DRIFT_ID
+    from leakdet.detect.night_confirm import (HELD_KEY, confirm_at_night, from_state, is_urgent, night_end, sources,
+                                             to_state)
     from leakdet.detect.night_signature import NIGHT_SIGNATURE_KEY, NightSignatureScan
     from leakdet.localize.nearest_pipes import network_points
     from leakdet.localize.relocalize import relocalize_open_events, save_night_deviation
@@ -160,23 +162,36 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
         # Fourth: slow drift against a fixed reference, every known leak's change explained.
         drift = NightDriftScan(scan.signatures, sized=scan.sized, distance=scan.distance)
         drift_alarms, new_state[NIGHT_DRIFT_KEY] = drift.step_day(frame, state.get(NIGHT_DRIFT_KEY))
-    events = build_events(alarms, inflow, new_state, sensor_xy, pipes_xy, DETECTOR, *localize)
+    pressure = build_events(alarms, inflow, new_state, sensor_xy, pipes_xy, DETECTOR, *localize)
     # Night alarms are built apart: grouped with a pressure alarm of the same hours they would
     # lose their own (night) signature. One of a leak already seen localizes near it and becomes
     # its update below; one localized elsewhere is a leak of its own (measured: the night
     # signature often localizes better than the alarm that came first).
-    events += build_events(night_alarms, inflow, new_state, sensor_xy, pipes_xy, DETECTOR, *localize)
-    events += build_events(signature_alarms, inflow, new_state, sensor_xy, pipes_xy, DETECTOR, *localize)
-    events += build_events(drift_alarms, inflow, new_state, sensor_xy, pipes_xy, DETECTOR, *localize)
+    nightly = [e for group in (night_alarms, signature_alarms, drift_alarms)
+               for e in build_events(group, inflow, new_state, sensor_xy, pipes_xy, DETECTOR, *localize)]
+    held = from_state(state)
     updates, distance = [], None
-    if events or (rises and opened):
+    if pressure or nightly or held or (rises and opened):
         distance = _pipe_distance(stored)
+    # Small daytime leaks wait for the night after them, which localizes them better.
+    ends = night_end(day)
+    urgent = [e for e in pressure if is_urgent(e)]
+    later = [e for e in pressure if not is_urgent(e) and e["detected_at"] > ends]
+    raised, nightly = confirm_at_night(held + [e for e in pressure if not is_urgent(e) and e["detected_at"] <= ends],
+                                       nightly, distance, ends)
+    events = urgent + raised + nightly + later
     if events:
         events, updates = merge_into_open(events, opened, distance)
-    if drift is not None and any(e["details"]["sensors"] != [DRIFT_ID] for e in events):
-        # The drift scan explains every new leak found (its own alarms it has already taken in),
-        # so that it does not find it again.
+    waiting = {e["event_key"] for e in later}
+    new_state[HELD_KEY] = to_state([e for e in events if e["event_key"] in waiting])
+    updates = [u for u in updates if u["event_key"] not in waiting]
+    # The drift scan explains every new leak found (its own alarms it has already taken in), so
+    # that it does not find it again, from the day it was first seen: a held event is noted on
+    # the day of its alarm, not again when it is raised.
+    noted = {e["event_key"] for e in held}
+    if drift is not None and any(e["details"]["sensors"] != [DRIFT_ID] and not (sources(e) & noted) for e in events):
         drift.note_event(new_state[NIGHT_DRIFT_KEY], day.isoformat())
+    events = [e for e in events if e["event_key"] not in waiting]
     if not alarms:
         update_inflow_baseline(new_state, inflow)
     version = localizers.version if localizers else None

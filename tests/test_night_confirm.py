@@ -1,0 +1,48 @@
+"""Daytime pressure events waiting for the night after them (pure functions, no database)."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from leakdet.detect.night_confirm import confirm_at_night, from_state, night_end, to_state
+
+T = pd.Timestamp("2024-05-09 06:00", tz="UTC")              # 14:00 local
+PLACES = {"a": 0.0, "b": 600.0, "c": 2500.0}                  # pipes along a line (m)
+
+
+def distance(p, q):
+    return abs(PLACES[p] - PLACES[q])
+
+
+def event(key, sensors, top, at, start=None, flow=3.0):
+    return {"event_key": key, "detected_at": at, "estimated_start": start or at, "est_flow_lps": flow,
+            "candidates": [(top, 0.6), ("x", 0.4)], "details": {"sensors": sensors}}
+
+
+def test_night_end_is_five_in_the_morning_local():
+    assert night_end("2024-05-10") == pd.Timestamp("2024-05-10 05:00", tz="Asia/Brunei")
+
+
+def test_the_night_takes_in_a_daytime_event_near_it_and_raises_a_far_one_at_its_end():
+    ends = night_end("2024-05-10")
+    near = event("day-1", ["zone:4"], "b", T, start=T - pd.Timedelta(hours=3))
+    far = event("day-2", ["P_n1"], "c", T + pd.Timedelta(hours=2))
+    night = event("night-1", ["night-signature"], "a", ends, start=T)
+    raised, nightly = confirm_at_night([far, near], [night], distance, ends)
+    # 600 m: the night event is the leak, localized by the night, started when the day's alarm saw it.
+    assert [e["event_key"] for e in nightly] == ["night-1"]
+    assert nightly[0]["details"]["sensors"] == ["night-signature", "zone:4"]
+    assert nightly[0]["estimated_start"] == T - pd.Timedelta(hours=3)
+    assert nightly[0]["details"]["daytime_alarms"][0]["top"] == "b"
+    assert nightly[0]["candidates"][0][0] == "a"
+    # 2500 m: a leak of its own, raised at the night's end with its first alarm kept.
+    assert [(e["event_key"], e["detected_at"]) for e in raised] == [("day-2", ends)]
+    assert raised[0]["details"]["first_alarm_at"] == far["detected_at"].isoformat()
+    assert night["details"]["sensors"] == ["night-signature"]          # the input is not changed
+
+
+def test_waiting_events_travel_in_the_json_state():
+    held = [event("day-1", ["zone:4"], "b", T)]
+    back = from_state(json.loads(json.dumps({"held_events": to_state(held)})))
+    assert back[0]["detected_at"] == T and back[0]["candidates"][0] == ("b", 0.6)
