@@ -262,3 +262,17 @@ def test_night_signature_scan_runs_in_the_daily_pipeline(db_url, tmp_path):
                JOIN water.networks n ON n.id = e.network_id WHERE n.name = 'net1-scan'""")).scalars().all()
     assert state["n_accepted"] >= 14
     assert any(s[0] == "night-signature" for s in sources)
+
+
+def test_map_shows_the_alarm_waiting_for_the_night_on_its_day(leaky, tmp_path):
+    from datetime import date
+
+    from leakdet.report.daily_map import render_daily_map
+
+    waiting = render_daily_map("net1-leaky", date(2024, 5, 9), tmp_path / "d9.html").read_text()
+    raised = render_daily_map("net1-leaky", date(2024, 5, 10), tmp_path / "d10.html").read_text()
+    # Day 9: the noon leak's alarm is not an event yet, but the analyst sees it and where it points.
+    assert "1 alarm(s) waiting for tonight" in waiting and "0 open leak event(s)" in waiting
+    assert "waiting for tonight&#x27;s night scans" in waiting or "waiting for tonight's night scans" in waiting
+    # Day 10: raised at 05:00 as an event; nothing waits any more.
+    assert "1 open leak event(s)" in raised and "waiting for tonight" not in raised

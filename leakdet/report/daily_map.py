@@ -34,6 +34,26 @@ def _geojson(rows, props) -> dict:
         for r in rows]}
 
 
+def _waiting_alarms(conn, network_id: int, day: date) -> list[dict]:
+    """Alarms of ``day`` held for the night after it (see :mod:`leakdet.detect.night_confirm`),
+    with their three top pipes' geometry."""
+    from leakdet.detect.night_confirm import HELD_KEY
+
+    held = conn.execute(text(
+        "SELECT state->:k FROM water.detector_state WHERE network_id = :n AND as_of_day = :d"),
+        {"k": HELD_KEY, "n": network_id, "d": day}).scalars().all()
+    out = []
+    for ev in (e for row in held if row for e in row):
+        pipes = [c[0] for c in ev["candidates"][:3]]
+        geoms = dict(conn.execute(text(
+            "SELECT link_id, ST_AsGeoJSON(geom, 7) FROM water.links WHERE network_id = :n AND link_id = ANY(:l)"),
+            {"n": network_id, "l": pipes}).all())
+        flow = f"{ev['est_flow_lps']:.1f} L/s" if ev.get("est_flow_lps") is not None else "unknown flow"
+        out.append({"at": pd.Timestamp(ev["detected_at"]).tz_convert("Asia/Brunei"), "flow": flow,
+                    "sensors": ev["details"]["sensors"], "pipes": [(p, geoms[p]) for p in pipes if p in geoms]})
+    return out
+
+
 def render_daily_map(network: str, day: date, out: Path) -> Path:
     """Write the map of ``network`` for local ``day`` to ``out`` and return the path."""
     with get_engine().connect() as conn:
@@ -74,6 +94,7 @@ def render_daily_map(network: str, day: date, out: Path) -> Path:
                JOIN water.links l ON l.network_id = e.network_id AND l.link_id = c.link_id
                WHERE e.network_id = :n AND e.detected_at < :end AND e.status IN ('new', 'confirmed')"""),
             {"n": net.id, "end": day_end}).all()
+        waiting = _waiting_alarms(conn, net.id, day)
 
     fmap = OfflineMap(location=[(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2], zoom_start=13)
     fmap.fit_bounds([[bounds[0], bounds[1]], [bounds[2], bounds[3]]])
@@ -117,10 +138,21 @@ def render_daily_map(network: str, day: date, out: Path) -> Path:
                 tooltip=f"{html.escape(c.link_id)}: p = {c.probability:.2f} (rank {c.rank})",
                 popup=folium.Popup(label + f"<br>Candidate {html.escape(c.link_id)}: p = {c.probability:.2f}",
                                    max_width=320)).add_to(event_layer)
+    if waiting:
+        # Not events yet: small daytime alarms are raised once the night after them has been seen.
+        waiting_layer = folium.FeatureGroup(name="Alarms waiting for tonight").add_to(fmap)
+        for w in waiting:
+            tip = (f"Alarm at {w['at']:%Y-%m-%d %H:%M} BNT ({html.escape(', '.join(w['sensors']))}), "
+                   f"about {w['flow']}: waiting for tonight's night scans, raised at 05:00")
+            for link_id, geom in w["pipes"]:
+                folium.GeoJson(json.loads(geom), style_function=lambda f: {
+                    "color": "#555", "weight": 5, "dashArray": "6", "opacity": 0.8},
+                    tooltip=f"{html.escape(link_id)}: {tip}").add_to(waiting_layer)
     folium.LayerControl(collapsed=False).add_to(fmap)
     legend = ("<div style='position:fixed;bottom:20px;left:20px;z-index:9999;background:#fff;padding:8px;"
               "border:1px solid #999;font:12px sans-serif'>"
               f"<b>{html.escape(network)} — {day.isoformat()}</b><br>{len(events)} open leak event(s)<br>"
+              + (f"{len(waiting)} alarm(s) waiting for tonight (grey, dashed)<br>" if waiting else "") +
               "Candidate pipes, likelihood relative to the event's top pipe: " + " ".join(
                   f"<span style='background:{c};padding:0 6px'>&ge;{t:g}</span>" for t, c in PROB_COLOURS) +
               "<br>Sensors: " + " ".join(f"<span style='color:{c}'>&#9679;</span> {k or 'ok'}"
