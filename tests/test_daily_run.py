@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import text
 
 from helpers import import_net1_with_scada
-from leakdet.detect.night_confirm import URGENT_FLOW_LPS, night_end
+from leakdet.detect.night_confirm import URGENT_FLOW_LPS
+from leakdet.detect.nights import night_end
 from leakdet.pipeline.daily import compute_residuals, run_day, run_range
 from platform_core.db import get_engine
 
@@ -197,15 +198,15 @@ def test_pressure_recovery_near_an_open_event_is_recorded_for_the_analyst(db_url
               "candidates": [("10", 0.6)], "details": {}}
         write_events(conn, stored.id, t.date(), "test", [ev])
         dist = PipeDistance(stored.load())
-        night_end = (t + pd.Timedelta(days=3)).isoformat()
+        rise_end = (t + pd.Timedelta(days=3)).isoformat()
         opened = open_events(conn, stored.id, t + pd.Timedelta(days=3))
-        rise = {"day": "2024-05-04", "end": night_end, "pipe": "10", "flow_lps": 2.1}
+        rise = {"day": "2024-05-04", "end": rise_end, "pipe": "10", "flow_lps": 2.1}
         assert dist("122", "10") > 300 and mark_recovered(conn, opened, [{**rise, "pipe": "122"}], dist) == 0
         assert mark_recovered(conn, opened, [{**rise, "flow_lps": 0.5}], dist) == 0     # too small to be its repair
         assert mark_recovered(conn, opened, [rise], dist) == 1
         recovered = conn.execute(text("SELECT details->'pressure_recovered' FROM water.leak_events "
                                       "WHERE network_id = :n"), {"n": stored.id}).scalar_one()
-        assert recovered == {"observed_at": night_end, "pipe": "10", "flow_lps": 2.1}
+        assert recovered == {"observed_at": rise_end, "pipe": "10", "flow_lps": 2.1}
         # A hint only: the event stays open and keeps absorbing alarms of its leak.
         assert [o["event_key"] for o in open_events(conn, stored.id, t + pd.Timedelta(days=4))] == ["k1"]
     html = render_daily_map("net1-recovered", (t + pd.Timedelta(days=4)).date(), tmp_path / "map.html").read_text()

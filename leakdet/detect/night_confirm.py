@@ -23,17 +23,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from leakdet.detect.nights import NIGHT_HOURS
-
 HELD_KEY = "held_events"
 URGENT_FLOW_LPS = 10.0
 # Daytime localizations of L-Town leaks were off by up to about 700 m: a night event this near is the same leak.
 CONFIRM_RADIUS_M = 1000.0
-
-
-def night_end(day, tz: str = "Asia/Brunei") -> pd.Timestamp:
-    """UTC end of the night of local ``day`` (the night hours are the day's first)."""
-    return (pd.Timestamp(str(day)[:10]).tz_localize(tz) + pd.Timedelta(hours=max(NIGHT_HOURS) + 1)).tz_convert("UTC")
 
 
 def is_urgent(event: dict) -> bool:

@@ -33,8 +33,13 @@ def lowered(res: dict, drop: pd.Series) -> dict:
     return {k: round(v, 4) for k, v in out.items() if np.isfinite(v)}
 
 
+def night_end(day) -> pd.Timestamp:
+    """UTC end (05:00 local) of the night of local ``day`` (the night hours are the day's first)."""
+    return (pd.Timestamp(str(day)[:10]).tz_localize("Asia/Brunei") + pd.Timedelta(hours=max(NIGHT_HOURS) + 1)
+            ).tz_convert("UTC")
+
+
 def rise_start(first_day: str) -> pd.Timestamp:
     """Estimated start (UTC) of a rise first seen in the night of local ``first_day``: it began
     after the end of the last night that did not show it, the day before's night end (05:00)."""
-    night_end = pd.Timedelta(hours=max(NIGHT_HOURS) + 1)
-    return (pd.Timestamp(first_day).tz_localize("Asia/Brunei") - pd.Timedelta(days=1) + night_end).tz_convert("UTC")
+    return night_end(pd.Timestamp(first_day) - pd.Timedelta(days=1))

@@ -126,9 +126,9 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
     from leakdet.detect.night_flow import NIGHT_FLOW_KEY, NightFlowStep
     from leakdet.detect.night_drift import NIGHT_DRIFT_KEY, NightDriftScan
     from leakdet.detect.night_drift import SENSOR_ID as DRIFT_ID
-    from leakdet.detect.night_confirm import (HELD_KEY, confirm_at_night, from_state, is_urgent, night_end, sources,
-                                             to_state)
+    from leakdet.detect.night_confirm import HELD_KEY, confirm_at_night, from_state, is_urgent, sources, to_state
     from leakdet.detect.night_signature import NIGHT_SIGNATURE_KEY, NightSignatureScan
+    from leakdet.detect.nights import night_end
     from leakdet.localize.nearest_pipes import network_points
     from leakdet.localize.relocalize import relocalize_open_events, save_night_deviation
 
