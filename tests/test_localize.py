@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 import wntr
 
 from helpers import NET1
@@ -120,3 +121,17 @@ def test_crew_start_is_the_middle_of_near_tied_pipes_and_the_clear_best_otherwis
     clear = pd.Series({"a": 30.0, "b": 26.0, "c": 25.0, "d": 20.0, "e": 10.0, "far": 5.0})
     assert crew_start(clear, distance) == "a"
     assert crew_start(pd.Series({"a": 3.0, "b": -1.0}), distance) == "a"
+
+
+def test_crew_start_tempering_flattens_with_model_error():
+    from leakdet.detect.night_signature import tempering_for
+    from leakdet.localize.crew import GLR_TEMPERING
+
+    stats = pd.DataFrame({"t": [12.0, 11.5, 3.0]}, index=["a", "b", "c"])
+    # 33 loggers: noise alone leaves about 32 of whitened energy after the best pipe's fit.
+    stats.attrs.update(energy=144.0 + 30.0, n=33)
+    assert tempering_for(stats) == GLR_TEMPERING
+    # Four times that much unexplained: the nominal model misses the drop; the ranking flattens.
+    stats.attrs.update(energy=144.0 + 128.0)
+    assert tempering_for(stats) == pytest.approx(GLR_TEMPERING / 4)
+    assert tempering_for(pd.DataFrame({"t": [1.0]})) == GLR_TEMPERING     # no energy known

@@ -36,7 +36,7 @@ import pandas as pd
 from sklearn.covariance import LedoitWolf
 
 from leakdet.detect.nights import night_residuals, rise_start
-from leakdet.detect.night_signature import NOISE_FLOOR_M, ranked_pipes
+from leakdet.detect.night_signature import NOISE_FLOOR_M, ranked_pipes, tempering_for
 from leakdet.detect.residual_cusum import Alarm
 from leakdet.localize.leak_size import at_leak_size, best_pipe_flow
 from leakdet.localize.sensitivity import PROBE_LEAK_LPS
@@ -198,7 +198,9 @@ class NightDriftScan:
         t = np.where(energy > 1e-9, (w @ WS) / np.maximum(energy, 1e-9), 0.0)
         scale = np.where(energy > 1e-9, t / np.maximum(energy, 1e-9), 0.0)
         unexplained = pd.Series(np.linalg.solve(W, w), index=sensors)
-        return pd.DataFrame({"t": t, "scale": scale}, index=signatures.columns), unexplained
+        stats = pd.DataFrame({"t": t, "scale": scale}, index=signatures.columns)
+        stats.attrs.update(energy=float(w @ w), n=len(sensors) - (0 if basis is None else basis.shape[1]))
+        return stats, unexplained
 
     @staticmethod
     def _basis(W: np.ndarray, shapes: list[dict], sensors: list[str]) -> np.ndarray | None:
@@ -264,4 +266,5 @@ class NightDriftScan:
         return Alarm(SENSOR_ID, pd.Timestamp(night["end"]), rise_start(first), best, float(unexplained.max()),
                      signature={k: round(float(v), 4) for k, v in unexplained.items()},
                      strength=round(best, 2),
-                     candidates=ranked_pipes(stats["t"], self.top_k, self.sharpness, self.distance))
+                     candidates=ranked_pipes(stats["t"], self.top_k, self.sharpness, self.distance,
+                                             tempering_for(stats)))

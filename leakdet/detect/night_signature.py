@@ -33,7 +33,7 @@ from sklearn.covariance import LedoitWolf
 
 from leakdet.detect.nights import lowered, night_residuals, rise_start
 from leakdet.detect.residual_cusum import Alarm
-from leakdet.localize.crew import crew_start
+from leakdet.localize.crew import GLR_TEMPERING, crew_start
 from leakdet.localize.leak_size import at_leak_size, best_pipe_flow
 from leakdet.localize.sensitivity import PROBE_LEAK_LPS
 
@@ -116,7 +116,10 @@ class NightSignatureScan:
         ok = b > 1e-12
         t = np.where(ok, a / np.sqrt(np.where(ok, b, 1.0)), 0.0)
         scale = np.where(ok, a / np.where(ok, b, 1.0), 0.0)
-        return pd.DataFrame({"t": t, "scale": scale}, index=self.signatures.columns), drop
+        stats = pd.DataFrame({"t": t, "scale": scale}, index=self.signatures.columns)
+        d = drop.to_numpy()
+        stats.attrs.update(energy=float(d @ precision @ d), n=int(use.sum()))
+        return stats, drop
 
     def step_day(self, frame: pd.DataFrame, state: dict | None, learn_only: bool = False
                  ) -> tuple[list[Alarm], dict]:
@@ -196,10 +199,23 @@ class NightSignatureScan:
                      float(drop.max()),
                      signature={k: round(float(v), 4) for k, v in drop.items()},
                      strength=round(float(stats["t"].max()), 2),
-                     candidates=ranked_pipes(stats["t"], self.top_k, self.sharpness, self.distance))
+                     candidates=ranked_pipes(stats["t"], self.top_k, self.sharpness, self.distance,
+                                             tempering_for(stats)))
 
 
-def ranked_pipes(t: pd.Series, top_k: int, sharpness: float, distance=None) -> list[tuple[str, float]]:
+def tempering_for(stats: pd.DataFrame) -> float:
+    """The crew start's tempering for one alarm: :data:`GLR_TEMPERING`, flattened further when
+    the best pipe leaves more unexplained (whitened) energy than noise would, ``n - 1`` for ``n``
+    loggers: that excess is model error, and it makes the statistic's differences worth less."""
+    energy, n = stats.attrs.get("energy"), stats.attrs.get("n")
+    if energy is None or not n:
+        return GLR_TEMPERING
+    residual = energy - float(stats["t"].max()) ** 2
+    return min(GLR_TEMPERING, GLR_TEMPERING * (n - 1) / max(residual, 1e-9))
+
+
+def ranked_pipes(t: pd.Series, top_k: int, sharpness: float, distance=None,
+                 tempering: float | None = None) -> list[tuple[str, float]]:
     """The ``top_k`` pipes by statistic ``t`` with probabilities: a softmax (inverse temperature
     ``sharpness``) on ``t / max(t)``, over all pipes (so the listed ones need not sum to 1).
 
@@ -207,7 +223,7 @@ def ranked_pipes(t: pd.Series, top_k: int, sharpness: float, distance=None) -> l
     start (:func:`~leakdet.localize.crew.crew_start`), the rest follow by ``t``."""
     order = list(t.nlargest(top_k).index)
     if distance is not None:
-        start = crew_start(t, distance)
+        start = crew_start(t, distance, GLR_TEMPERING if tempering is None else tempering)
         order = [start] + [p for p in order if p != start][:top_k - 1]
     p = np.exp(sharpness * (t / max(float(t.max()), 1e-9) - 1.0))
     prob = (p / p.sum()).loc[order]

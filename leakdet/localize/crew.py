@@ -39,7 +39,8 @@ def shortlist_candidates(pipes: np.ndarray, xy: np.ndarray, p: np.ndarray, top_k
 GLR_TEMPERING = 0.4
 """Tempering of the night scans' likelihood ratio ``exp(t^2 / 2)`` when a crew's start is chosen
 (:func:`crew_start`): the signatures come from the nominal model, so the statistic's small
-differences between neighbouring pipes are not worth their face value."""
+differences between neighbouring pipes are not worth their face value. Each alarm flattens it
+further by the model error it shows (:func:`leakdet.detect.night_signature.tempering_for`)."""
 
 
 def crew_start(t: pd.Series, distance, tempering: float = GLR_TEMPERING, shortlist: int = SHORTLIST) -> str:
