@@ -105,7 +105,6 @@ def run(work: Path, day: date, n_junctions: int, seed: int) -> pd.DataFrame:
     ref_median = hist.median()           # the scan's reference level (see NightSignatureScan.statistics)
     diffs = np.diff(hist.to_numpy(), axis=0) / np.sqrt(2.0)
     cov = LedoitWolf().fit(diffs).covariance_ + NOISE_FLOOR_M ** 2 * np.eye(len(loggers))
-    precision = np.linalg.inv(cov)
 
     # The "true" network: the nominal one with perturbed roughness and junction demands.
     wn = stored.load()
@@ -139,9 +138,9 @@ def run(work: Path, day: date, n_junctions: int, seed: int) -> pd.DataFrame:
                 t = seen[0]["t"]
                 if t.max() < MIN_T:
                     continue
-                x = x0 + e
-                resid = max(float(x @ precision @ x) - float(t.max()) ** 2, 1e-9)
-                adaptive = min(1.0, (len(x) - 1) / resid)     # reduced chi-square of the best fit
+                # The scan's whitened energy of the drop (its statistics carry it), less the best fit's.
+                resid = max(seen[0].attrs["energy"] - float(t.max()) ** 2, 1e-9)
+                adaptive = min(1.0, (seen[0].attrs["n"] - 1) / resid)     # reduced chi-square of the best fit
                 picks = {"largest t": str(t.idxmax()),
                          "softmax t/max t (session 13)": _softmax_crew(t, pipes_xy),
                          **{f"crew start, tempering {g}": crew_start(t, distance, tempering=g)
