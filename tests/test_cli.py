@@ -26,6 +26,15 @@ def test_leakdet_import_ingest_detect_export(db_url, tmp_path):
     header = out.output.splitlines()[0].split(",")
     assert {"link_id", "detected_at", "estimated_start", "est_flow_lps", "probability", "status"} <= set(header)
     assert len(out.output.splitlines()) > 1
+    import io
+
+    import pandas as pd
+
+    rows = pd.read_csv(io.StringIO(out.output))
+    # Each event names the pipe reported at detection; unrefined, that is its rank 1.
+    top = rows[rows["rank"] == 1]
+    assert (top.loc[top["refined_at"].isna(), "initial_link_id"] == top.loc[top["refined_at"].isna(), "link_id"]).all()
+    assert rows.groupby("event_id")["initial_link_id"].nunique().eq(1).all()
 
 
 def test_errors_are_one_line(db_url, tmp_path):
