@@ -47,3 +47,18 @@ def test_waiting_events_travel_in_the_json_state():
     held = [event("day-1", ["zone:4"], "b", T)]
     back = from_state(json.loads(json.dumps({"held_events": to_state(held)})))
     assert back[0]["detected_at"] == T and back[0]["candidates"][0] == ("b", 0.6)
+
+
+def test_a_daytime_alarm_soon_after_an_event_is_that_leak_seen_again_farther_out():
+    from leakdet.detect.events import merge_into_open
+
+    found = T - pd.Timedelta(days=2)
+    opened = [{"id": 1, "event_key": "open-1", "link_id": "a", "detected_at": found, "last_seen": found}]
+    day = event("day-1", ["zone:14"], "b", T)                       # 600 m away, two days later
+    night = event("night-1", ["night-signature"], "b", T)           # a night scan keeps the crew radius
+    new, updates = merge_into_open([day, night], opened, distance)
+    assert [(u["event_key"], u["event"]["event_key"]) for u in updates] == [("open-1", "day-1")]
+    assert [e["event_key"] for e in new] == ["night-1"]
+    # A week and more after the event was found, the crew radius again.
+    old = [{**opened[0], "detected_at": T - pd.Timedelta(days=9)}]
+    assert [e["event_key"] for e in merge_into_open([day], old, distance)[0]] == ["day-1"]

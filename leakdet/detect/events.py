@@ -126,13 +126,29 @@ OPEN_STATUSES = ("new", "confirmed")
 # crew somewhere else: 300 m is the reach of one search visit (BattLeDIM uses the same radius).
 MERGE_RADIUS_M = 300.0
 MERGE_WINDOW = pd.Timedelta(days=30)   # ... if that event was seen within this window
+# In the first days after a leak is found, loggers and zones that had not alarmed on it keep
+# seeing it and raise it again, localized from daytime residuals: on the L-Town years these
+# landed 300-600 m from the event's pipe and were false alarms (docs/benchmarks.md, session 16).
+# A second leak that near, that soon, is rare; a night scan's alarm (localized at night, and the
+# scans have already moved their reference past the known leak) keeps the crew radius.
+FRESH_WINDOW = pd.Timedelta(days=7)
+FRESH_RADIUS_M = 600.0
+NIGHT_SCANS = ("night-signature", "night-drift")
+
+
+def merge_radius(event: dict, opened: dict) -> float:
+    """How near (m) ``event`` must be to the open event ``opened`` to be that leak seen again."""
+    first = opened.get("detected_at")
+    fresh = first is not None and event["detected_at"] - pd.Timestamp(first) <= FRESH_WINDOW
+    scanned = any(s in NIGHT_SCANS for s in event.get("details", {}).get("sensors", []))
+    return FRESH_RADIUS_M if fresh and not scanned else MERGE_RADIUS_M
 
 
 def open_events(conn, network_id: int, before) -> list[dict]:
     """Open events detected before ``before``, with their top pipe (and the one first reported,
     ``initial_top``, when it was refined since) and when they were last seen."""
     rows = conn.execute(text(
-        """SELECT e.id, e.event_key, c.link_id, e.details->>'initial_top' AS initial_top, e.est_flow_lps,
+        """SELECT e.id, e.event_key, c.link_id, e.details->>'initial_top' AS initial_top, e.est_flow_lps, e.detected_at,
                   GREATEST(e.detected_at, COALESCE(MAX(u.observed_at), e.detected_at)) AS last_seen
            FROM water.leak_events e
            JOIN water.leak_candidates c ON c.event_id = e.id AND c.rank = 1
@@ -189,13 +205,14 @@ def merge_into_open(events: list[dict], opened: list[dict], distance) -> tuple[l
                 # refinement can move its top pipe away from where the leak's alarms keep pointing
                 # (L-Town, run s12-merge-initial: 14 -> 9 and 11 -> 9 false alarms a year).
                 places = {o["link_id"], o.get("initial_top") or o["link_id"]}
-                if recent and min(distance(top, p) for p in places) <= MERGE_RADIUS_M:
+                if recent and min(distance(top, p) for p in places) <= merge_radius(ev, o):
                     match = o
                     break
         if match is None:
             new.append(ev)
             if top is not None:
-                pool.append({"id": None, "event_key": ev["event_key"], "link_id": top, "last_seen": ev["detected_at"]})
+                pool.append({"id": None, "event_key": ev["event_key"], "link_id": top, "last_seen": ev["detected_at"],
+                             "detected_at": ev["detected_at"]})
         else:
             match["last_seen"] = ev["detected_at"]
             updates.append({"event_key": match["event_key"], "event": ev})
