@@ -52,7 +52,6 @@ def replay(work: Path, params: dict, which: str = "signature") -> pd.DataFrame:
 
     from leakdet.detect.night_drift import NIGHT_DRIFT_KEY, NightDriftScan
     from leakdet.detect.night_drift import SENSOR_ID as DRIFT_ID
-
     from leakdet.detect.night_signature import NightSignatureScan
     from leakdet.hydraulics.model_store import fetch_network
     from leakdet.hydraulics.operating_state import read_state
@@ -67,14 +66,14 @@ def replay(work: Path, params: dict, which: str = "signature") -> pd.DataFrame:
         sensors = load_sensors(conn, network)
         _, pipes_xy = network_points(conn, stored.id)
         key = NIGHT_DRIFT_KEY if which == "drift" else "night_signature"
-        rows = conn.execute(text(f"SELECT as_of_day, state->'{key}' FROM water.detector_state "
-                                 "WHERE network_id = :n ORDER BY 1"), {"n": stored.id}).all()
+        states = conn.execute(text(f"SELECT as_of_day, state->'{key}' FROM water.detector_state "
+                                   "WHERE network_id = :n ORDER BY 1"), {"n": stored.id}).all()
         noted = {pd.Timestamp(r.first).tz_convert("Asia/Brunei").date() for r in conn.execute(text(
             "SELECT COALESCE(details->>'first_alarm_at', detected_at::text) AS first FROM water.leak_events "
             "WHERE network_id = :n AND details->'sensors' <> CAST(:d AS jsonb)"),
             {"n": stored.id, "d": f'["{DRIFT_ID}"]'})}
     # The first state is training's (leak-free nights learned); the scan is replayed from the day after.
-    state, days = rows[0][1], [r[0] for r in rows[1:]]
+    state, days = states[0][1], [r[0] for r in states[1:]]
     rows = []
     for day in days:
         folder = work / "leakdet" / network / day.isoformat()

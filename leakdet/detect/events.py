@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import text
 
+from leakdet.detect.night_drift import SENSOR_ID as NIGHT_DRIFT_ID
+from leakdet.detect.night_signature import SENSOR_ID as NIGHT_SIGNATURE_ID
 from leakdet.detect.nights import NIGHT_HOURS
 from leakdet.detect.residual_cusum import Alarm
 from leakdet.localize.nearest_pipes import candidate_pipes
@@ -133,7 +135,7 @@ MERGE_WINDOW = pd.Timedelta(days=30)   # ... if that event was seen within this 
 # scans have already moved their reference past the known leak) keeps the crew radius.
 FRESH_WINDOW = pd.Timedelta(days=7)
 FRESH_RADIUS_M = 600.0
-NIGHT_SCANS = ("night-signature", "night-drift")
+NIGHT_SCANS = (NIGHT_SIGNATURE_ID, NIGHT_DRIFT_ID)
 
 
 def merge_radius(event: dict, opened: dict) -> float:
