@@ -52,7 +52,7 @@ def replay(work: Path, params: dict, which: str = "signature") -> pd.DataFrame:
 
     from leakdet.detect.night_drift import NIGHT_DRIFT_KEY, NightDriftScan
     from leakdet.detect.night_drift import SENSOR_ID as DRIFT_ID
-    from leakdet.detect.night_signature import NightSignatureScan
+    from leakdet.detect.night_signature import NIGHT_SIGNATURE_KEY, NightSignatureScan
     from leakdet.hydraulics.model_store import fetch_network
     from leakdet.hydraulics.operating_state import read_state
     from leakdet.localize.nearest_pipes import network_points
@@ -65,7 +65,7 @@ def replay(work: Path, params: dict, which: str = "signature") -> pd.DataFrame:
         stored = fetch_network(conn, network)
         sensors = load_sensors(conn, network)
         _, pipes_xy = network_points(conn, stored.id)
-        key = NIGHT_DRIFT_KEY if which == "drift" else "night_signature"
+        key = NIGHT_DRIFT_KEY if which == "drift" else NIGHT_SIGNATURE_KEY
         states = conn.execute(text(f"SELECT as_of_day, state->'{key}' FROM water.detector_state "
                                    "WHERE network_id = :n ORDER BY 1"), {"n": stored.id}).all()
         noted = {pd.Timestamp(r.first).tz_convert("Asia/Brunei").date() for r in conn.execute(text(
