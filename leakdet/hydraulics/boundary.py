@@ -28,6 +28,11 @@ from wntr.network.base import LinkStatus
 PUMP_ON_FRACTION = 0.02          # flow above 2 % of the day's peak means the pump runs
 LIMIT_MARGIN_M = 0.05            # a tank level this close to min/max counts as "at its limit"
 CONSUMPTION_WINDOW = "30min"     # trailing mean of measured consumption: level-gauge noise vs lag
+# Readings this long before the day's start let the trailing mean (and the first backward
+# difference of tank levels) begin the day full. Without them each day's first samples were
+# estimated from one or two noisy level differences, and the residuals of every logger
+# jumped at local midnight (L-Town seed 5: 14 daytime alarms at 00:00-00:10; session 17).
+LOOKBACK = pd.Timedelta(CONSUMPTION_WINDOW) + pd.Timedelta(minutes=5)
 
 
 @dataclass
@@ -232,6 +237,8 @@ def apply_boundary(wn: wntr.network.WaterNetworkModel, day_start_utc: pd.Timesta
     ----------
     readings : dict of kind -> DataFrame
         Stored-unit readings (level in m, flow in m³/s) on the ``step_s`` grid, one column per sensor.
+        They may begin up to :data:`LOOKBACK` before ``day_start_utc`` (earlier data, so still
+        causal): only the consumption estimate reads those; the model follows the day's own.
     window : str
         Trailing window (pandas offset) of the mean of measured consumption. A level gauge's
         millimetres of noise, differenced over 5 minutes on a 20 m tank, swamp the estimate;

@@ -23,7 +23,7 @@ from sqlalchemy import text
 
 from leakdet.detect.residual_cusum import ResidualCusum
 from leakdet.detect.sensor_health import sensor_health
-from leakdet.hydraulics.boundary import apply_boundary
+from leakdet.hydraulics.boundary import LOOKBACK, apply_boundary
 from leakdet.hydraulics.model_store import fetch_network
 from leakdet.hydraulics.operating_state import StateElements, operating_state, read_state, write_state
 from leakdet.hydraulics.simulate import SimulationFailed, prepare_day, run_simulation, sample_sensors
@@ -66,7 +66,7 @@ def compute_residuals(network: str, day: str | date) -> dict:
     with engine.connect() as conn:
         stored = fetch_network(conn, network)
         sensors = load_sensors(conn, network)
-        data = readings_frame(conn, network, start, end)
+        data = readings_frame(conn, network, start - LOOKBACK, end)
     wn = stored.load()
     prepare_day(wn)
     tank_bottoms = {t: wn.get_node(t).elevation for t in wn.tank_name_list}
@@ -77,7 +77,7 @@ def compute_residuals(network: str, day: str | date) -> dict:
     # Localization takes leak signatures in the state the network was in at night (model time 0
     # is local midnight), not in the model's initial one.
     write_state(day_dir(network, day) / STATE_FILE, operating_state(results, elements, MATRIX_HOUR * 3600))
-    measured = data.get("pressure", pd.DataFrame(index=simulated.index))
+    measured = data.get("pressure", pd.DataFrame(index=simulated.index)).reindex(simulated.index)
     health = sensor_health(measured)
     residuals = measured - simulated[measured.columns]
     flagged = health["flag"].dropna()
