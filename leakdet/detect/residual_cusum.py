@@ -154,8 +154,8 @@ class ResidualCusum:
             if known is not None:
                 # Loggers' errors are correlated (demand and model errors reach them all), so
                 # a zone statistic is standardised by its own spread, measured on earlier days.
-                spread_now = self.ZONE_SPREAD_MARGIN * max(known, 1e-3)
-                hit = self._cusum(zone, stats.index, y / spread_now, state, self.zone_h or self.h)
+                known_spread = self.ZONE_SPREAD_MARGIN * max(known, 1e-3)
+                hit = self._cusum(zone, stats.index, y / known_spread, state, self.zone_h or self.h)
             else:
                 hit = None
             if not np.isnan(y).all() and hit is None and not self._blocked(zone, state, stats.index[-1]):
