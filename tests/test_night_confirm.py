@@ -9,7 +9,7 @@ from leakdet.detect.night_confirm import confirm_at_night, from_state, to_state
 from leakdet.detect.nights import night_end
 
 T = pd.Timestamp("2024-05-09 06:00", tz="UTC")              # 14:00 local
-PLACES = {"a": 0.0, "b": 600.0, "c": 2500.0}                  # pipes along a line (m)
+PLACES = {"a": 0.0, "e": 60.0, "d": 200.0, "b": 600.0, "c": 2500.0}                  # pipes along a line (m)
 
 
 def distance(p, q):
@@ -62,3 +62,28 @@ def test_a_daytime_alarm_soon_after_an_event_is_that_leak_seen_again_farther_out
     # A week and more after the event was found, the crew radius again.
     old = [{**opened[0], "detected_at": T - pd.Timedelta(days=9)}]
     assert [e["event_key"] for e in merge_into_open([day], old, distance)[0]] == ["day-1"]
+
+
+def test_a_better_localization_far_from_where_the_crew_was_sent_is_a_new_dispatch():
+    from leakdet.detect.events import NIGHT_SIGNATURE_METHOD, merge_into_open
+
+    found = T - pd.Timedelta(days=2)
+    opened = [{"id": 1, "event_key": "open-1", "link_id": "a", "detected_at": found, "last_seen": found,
+               "localization": "xgboost-pairs+correlation", "signature_norm_m": 0.5}]
+    night = lambda key, top: {**event(key, ["night-signature"], top, T),  # noqa: E731
+                              "details": {"sensors": ["night-signature"], "localization": NIGHT_SIGNATURE_METHOD}}
+    # 200 m from the open event's pipe, placed by a night scan: the crew must go somewhere else.
+    new, updates = merge_into_open([night("night-1", "d")], opened, distance)
+    assert updates == [] and [e["event_key"] for e in new] == ["night-1"]
+    assert new[0]["details"]["relocates"] == "open-1"
+    # 60 m away: the same search area; the event is refined, not doubled.
+    new, updates = merge_into_open([night("night-2", "e")], opened, distance)
+    assert new == [] and [u["event"]["event_key"] for u in updates] == ["night-2"]
+    # Daytime alarms refine an event (the stronger signature wins) but never move the crew.
+    for norm in (0.2, 0.9):
+        day = {**event("day-1", ["zone:3"], "d", T), "details": {"sensors": ["zone:3"], "signature_norm_m": norm}}
+        new, updates = merge_into_open([day], opened, distance)
+        assert new == [] and [u["event"]["event_key"] for u in updates] == ["day-1"]
+    # An event already placed by a night scan is not moved by anything (see events._refine).
+    placed = [{**opened[0], "localization": NIGHT_SIGNATURE_METHOD}]
+    assert merge_into_open([night("night-3", "d")], placed, distance)[0] == []

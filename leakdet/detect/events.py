@@ -136,6 +136,12 @@ MERGE_WINDOW = pd.Timedelta(days=30)   # ... if that event was seen within this 
 FRESH_WINDOW = pd.Timedelta(days=7)
 FRESH_RADIUS_M = 600.0
 NIGHT_SCANS = (NIGHT_SIGNATURE_ID, NIGHT_DRIFT_ID)
+# A night-signature alarm that places an open event's leak farther than this from where the event
+# sent the crew is a new dispatch (:func:`relocates`): a new event (details ``relocates``), not a
+# silent change of the old one's candidates. The crew has searched the old place; the analyst must
+# see that the leak is probably elsewhere, and a second leak near the first (L-Town 2018: p810
+# beside p183) is found at all. Four L-Town years: +10 points of score in all (session 18).
+RELOCATE_M = 100.0
 
 
 def merge_radius(event: dict, opened: dict) -> float:
@@ -151,12 +157,14 @@ def open_events(conn, network_id: int, before) -> list[dict]:
     ``initial_top``, when it was refined since) and when they were last seen."""
     rows = conn.execute(text(
         """SELECT e.id, e.event_key, c.link_id, e.details->>'initial_top' AS initial_top, e.est_flow_lps, e.detected_at,
+                  e.details->>'localization' AS localization,
+                  COALESCE((e.details->>'signature_norm_m')::float, 0) AS signature_norm_m,
                   GREATEST(e.detected_at, COALESCE(MAX(u.observed_at), e.detected_at)) AS last_seen
            FROM water.leak_events e
            JOIN water.leak_candidates c ON c.event_id = e.id AND c.rank = 1
            LEFT JOIN water.leak_event_updates u ON u.event_id = e.id AND u.observed_at < :before
            WHERE e.network_id = :n AND e.status IN ('new', 'confirmed') AND e.detected_at < :before
-           GROUP BY e.id, c.link_id, e.details->>'initial_top'"""), {"n": network_id, "before": before}).mappings().all()
+           GROUP BY e.id, c.link_id"""), {"n": network_id, "before": before}).mappings().all()
     return [dict(r) for r in rows]
 
 
@@ -189,6 +197,22 @@ def mark_recovered(conn, opened: list[dict], rises: list[dict], distance) -> int
     return marked
 
 
+def relocates(update: dict, event: dict, distance) -> bool:
+    """Whether alarm ``update`` of the open ``event`` is a new dispatch: a night-signature scan
+    places the leak (the localization the engine trusts most, see :func:`_refine`) farther than
+    :data:`RELOCATE_M` from where the event sent the crew. Daytime alarms are not trusted with
+    that: their stronger signatures wander by hundreds of metres around a known leak (L-Town,
+    run relocate-2018: p257 raised 20 times)."""
+    night = update.get("details", {}).get("localization") == NIGHT_SIGNATURE_METHOD
+    return night and refines(update, event) and distance(update["candidates"][0][0], event["link_id"]) > RELOCATE_M
+
+
+def _localized(event: dict) -> dict:
+    """How an event was localized, as :func:`refines` compares it."""
+    details = event.get("details", {})
+    return {"localization": details.get("localization"), "signature_norm_m": details.get("signature_norm_m", 0.0)}
+
+
 def merge_into_open(events: list[dict], opened: list[dict], distance) -> tuple[list[dict], list[dict]]:
     """Split today's events into new ones and updates of open events (same leak seen again).
 
@@ -210,13 +234,18 @@ def merge_into_open(events: list[dict], opened: list[dict], distance) -> tuple[l
                 if recent and min(distance(top, p) for p in places) <= merge_radius(ev, o):
                     match = o
                     break
+        if match is not None and relocates(ev, match, distance):
+            ev = {**ev, "details": {**ev.get("details", {}), "relocates": match["event_key"]}}
+            match = None
         if match is None:
             new.append(ev)
             if top is not None:
                 pool.append({"id": None, "event_key": ev["event_key"], "link_id": top, "last_seen": ev["detected_at"],
-                             "detected_at": ev["detected_at"]})
+                             "detected_at": ev["detected_at"], **_localized(ev)})
         else:
             match["last_seen"] = ev["detected_at"]
+            if refines(ev, match):          # as write_events will store it
+                match.update(initial_top=match.get("initial_top") or match["link_id"], link_id=top, **_localized(ev))
             updates.append({"event_key": match["event_key"], "event": ev})
     return new, updates
 
@@ -300,6 +329,17 @@ def _later_refinement(conn, network_id: int, event_key: str, detected_at: pd.Tim
 NIGHT_SIGNATURE_METHOD = LOCALIZATION_METHODS["night-signature"]
 
 
+def refines(update: dict, event: dict) -> bool:
+    """Whether alarm ``update`` of an open event localizes it better than ``event`` (its stored
+    ``localization`` and ``signature_norm_m``) is: see :func:`_refine`."""
+    details = update.get("details", {})
+    if not update["candidates"] or event.get("localization") == NIGHT_SIGNATURE_METHOD:
+        return False
+    if details.get("localization") == NIGHT_SIGNATURE_METHOD:
+        return True
+    return float(details.get("signature_norm_m", 0.0)) > float(event.get("signature_norm_m") or 0.0)
+
+
 def _refine(conn, network_id: int, event_key: str, update: dict) -> None:
     """Replace an open event's candidates when a later alarm of the same leak localizes it better.
 
@@ -316,13 +356,10 @@ def _refine(conn, network_id: int, event_key: str, update: dict) -> None:
     if row is None or not update["candidates"]:
         return
     details = dict(row.details or {})
-    was_night = details.get("localization") == NIGHT_SIGNATURE_METHOD
-    is_night = update["details"].get("localization") == NIGHT_SIGNATURE_METHOD
-    old = float(details.get("signature_norm_m", 0.0))
     new = float(update["details"].get("signature_norm_m", 0.0))
     # A re-run of the day that made the refinement (a backfill, a new localizer) replaces it.
     rerun = details.get("refined_at") == update["detected_at"].isoformat()
-    if not rerun and (was_night or (not is_night and new <= old)):
+    if not rerun and not refines(update, details):
         return
     keep_initial_top(conn, row.id, details)
     replace_candidates(conn, row.id, update["candidates"])

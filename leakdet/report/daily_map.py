@@ -77,6 +77,8 @@ def render_daily_map(network: str, day: date, out: Path) -> Path:
             """SELECT e.id, e.event_key, e.detected_at, e.estimated_start, e.est_flow_lps, e.status,
                       (e.details->>'search_radius_m')::float AS search_radius_m,
                       e.details->'pressure_recovered' AS recovered,
+                      (SELECT r.id FROM water.leak_events r WHERE r.network_id = e.network_id
+                       AND r.event_key = e.details->>'relocates') AS relocates_id,
                       -- search area: 150 m around every candidate, and the localizer's search
                       -- radius (holding most of the probability) around the rank-1 pipe
                       ST_AsGeoJSON(ST_Union(
@@ -122,6 +124,8 @@ def render_daily_map(network: str, day: date, out: Path) -> Path:
                  f"Estimated flow: {flow}"
                  + (f"<br>Search radius: {ev.search_radius_m:.0f} m around the first pipe"
                     if ev.search_radius_m is not None else "")
+                 + (f"<br><b>Relocates event {ev.relocates_id}</b>: the night places that leak here"
+                    if ev.relocates_id is not None else "")
                  + (f"<br><b>Pressure recovered</b> "
                     f"{pd.Timestamp(ev.recovered['observed_at']).tz_convert('Asia/Brunei'):%Y-%m-%d} near "
                     f"{html.escape(ev.recovered['pipe'])} (about {ev.recovered['flow_lps']:.1f} L/s): possibly repaired, check"
