@@ -9,7 +9,7 @@ from leakdet.detect.night_confirm import confirm_at_night, from_state, to_state
 from leakdet.detect.nights import night_end
 
 T = pd.Timestamp("2024-05-09 06:00", tz="UTC")              # 14:00 local
-PLACES = {"a": 0.0, "e": 60.0, "d": 200.0, "b": 600.0, "c": 2500.0}                  # pipes along a line (m)
+PLACES = {"a": 0.0, "e": 60.0, "d": 200.0, "b": 600.0, "c": 2500.0}   # pipes along a line (m)
 
 
 def distance(p, q):

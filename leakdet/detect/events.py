@@ -197,16 +197,6 @@ def mark_recovered(conn, opened: list[dict], rises: list[dict], distance) -> int
     return marked
 
 
-def relocates(update: dict, event: dict, distance) -> bool:
-    """Whether alarm ``update`` of the open ``event`` is a new dispatch: a night-signature scan
-    places the leak (the localization the engine trusts most, see :func:`_refine`) farther than
-    :data:`RELOCATE_M` from where the event sent the crew. Daytime alarms are not trusted with
-    that: their stronger signatures wander by hundreds of metres around a known leak (L-Town,
-    run relocate-2018: p257 raised 20 times)."""
-    night = update.get("details", {}).get("localization") == NIGHT_SIGNATURE_METHOD
-    return night and refines(update, event) and distance(update["candidates"][0][0], event["link_id"]) > RELOCATE_M
-
-
 def _localized(event: dict) -> dict:
     """How an event was localized, as :func:`refines` compares it."""
     details = event.get("details", {})
@@ -338,6 +328,16 @@ def refines(update: dict, event: dict) -> bool:
     if details.get("localization") == NIGHT_SIGNATURE_METHOD:
         return True
     return float(details.get("signature_norm_m", 0.0)) > float(event.get("signature_norm_m") or 0.0)
+
+
+def relocates(update: dict, event: dict, distance) -> bool:
+    """Whether alarm ``update`` of the open ``event`` is a new dispatch: a night-signature scan
+    places the leak (the localization the engine trusts most, see :func:`_refine`) farther than
+    :data:`RELOCATE_M` from where the event sent the crew. Daytime alarms are not trusted with
+    that: their stronger signatures wander by hundreds of metres around a known leak (L-Town,
+    run relocate-2018: p257 raised 20 times)."""
+    night = update.get("details", {}).get("localization") == NIGHT_SIGNATURE_METHOD
+    return night and refines(update, event) and distance(update["candidates"][0][0], event["link_id"]) > RELOCATE_M
 
 
 def _refine(conn, network_id: int, event_key: str, update: dict) -> None:
