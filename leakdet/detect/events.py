@@ -140,7 +140,8 @@ NIGHT_SCANS = (NIGHT_SIGNATURE_ID, NIGHT_DRIFT_ID)
 # sent the crew is a new dispatch (:func:`relocates`): a new event (details ``relocates``), not a
 # silent change of the old one's candidates. The crew has searched the old place; the analyst must
 # see that the leak is probably elsewhere, and a second leak near the first (L-Town 2018: p810
-# beside p183) is found at all. Four L-Town years: +10 points of score in all (session 18).
+# beside p183) is found at all. Four L-Town years: +10 points of score in all, all of it from moves
+# of 100-200 m (at 200 m: no change; session 18).
 RELOCATE_M = 100.0
 
 
