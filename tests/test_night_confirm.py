@@ -87,3 +87,18 @@ def test_a_better_localization_far_from_where_the_crew_was_sent_is_a_new_dispatc
     # An event already placed by a night scan is not moved by anything (see events._refine).
     placed = [{**opened[0], "localization": NIGHT_SIGNATURE_METHOD}]
     assert merge_into_open([night("night-3", "d")], placed, distance)[0] == []
+
+
+def test_an_alarm_within_reach_of_two_open_events_updates_the_nearest_in_any_order():
+    from leakdet.detect.events import merge_into_open
+
+    found = T - pd.Timedelta(days=2)
+    far = {"id": 1, "event_key": "open-a", "link_id": "a", "detected_at": found, "last_seen": found}
+    near = {"id": 2, "event_key": "open-b", "link_id": "b", "detected_at": found, "last_seen": found}
+    day = event("day-1", ["zone:14"], "d", T)          # 200 m from a, 400 m from b: both within reach
+    day_near_b = event("day-2", ["zone:14"], "b", T)
+    for opened in ([far, near], [near, far]):
+        _, updates = merge_into_open([day], opened, distance)
+        assert [u["event_key"] for u in updates] == ["open-a"]
+        _, updates = merge_into_open([day_near_b], opened, distance)
+        assert [u["event_key"] for u in updates] == ["open-b"]

@@ -155,7 +155,8 @@ def merge_radius(event: dict, opened: dict) -> float:
 
 def open_events(conn, network_id: int, before) -> list[dict]:
     """Open events detected before ``before``, with their top pipe (and the one first reported,
-    ``initial_top``, when it was refined since) and when they were last seen."""
+    ``initial_top``, when it was refined since) and when they were last seen; oldest first, so
+    that every run (a batch, or day by day) sees them in the same order."""
     rows = conn.execute(text(
         """SELECT e.id, e.event_key, c.link_id, e.details->>'initial_top' AS initial_top, e.est_flow_lps, e.detected_at,
                   e.details->>'localization' AS localization,
@@ -165,7 +166,8 @@ def open_events(conn, network_id: int, before) -> list[dict]:
            JOIN water.leak_candidates c ON c.event_id = e.id AND c.rank = 1
            LEFT JOIN water.leak_event_updates u ON u.event_id = e.id AND u.observed_at < :before
            WHERE e.network_id = :n AND e.status IN ('new', 'confirmed') AND e.detected_at < :before
-           GROUP BY e.id, c.link_id"""), {"n": network_id, "before": before}).mappings().all()
+           GROUP BY e.id, c.link_id
+           ORDER BY e.detected_at, e.event_key"""), {"n": network_id, "before": before}).mappings().all()
     return [dict(r) for r in rows]
 
 
@@ -207,14 +209,15 @@ def _localized(event: dict) -> dict:
 def merge_into_open(events: list[dict], opened: list[dict], distance) -> tuple[list[dict], list[dict]]:
     """Split today's events into new ones and updates of open events (same leak seen again).
 
-    ``distance(a, b)`` is the network distance in metres between two pipes. Events made
-    earlier today also absorb later ones.
+    ``distance(a, b)`` is the network distance in metres between two pipes. An event within
+    reach of several open ones updates the nearest (the oldest of equals). Events made earlier
+    today also absorb later ones.
     """
     new, updates = [], []
     pool = [dict(o) for o in opened]
     for ev in sorted(events, key=lambda e: e["detected_at"]):
         top = ev["candidates"][0][0] if ev["candidates"] else None
-        match = None
+        match, nearest = None, None
         if top is not None:
             for o in pool:
                 recent = ev["detected_at"] - pd.Timestamp(o["last_seen"]) <= MERGE_WINDOW
@@ -222,9 +225,9 @@ def merge_into_open(events: list[dict], opened: list[dict], distance) -> tuple[l
                 # refinement can move its top pipe away from where the leak's alarms keep pointing
                 # (L-Town, run s12-merge-initial: 14 -> 9 and 11 -> 9 false alarms a year).
                 places = {o["link_id"], o.get("initial_top") or o["link_id"]}
-                if recent and min(distance(top, p) for p in places) <= merge_radius(ev, o):
-                    match = o
-                    break
+                near = min(distance(top, p) for p in places) if recent else None
+                if near is not None and near <= merge_radius(ev, o) and (nearest is None or near < nearest):
+                    match, nearest = o, near
         if match is not None and relocates(ev, match, distance):
             ev = {**ev, "details": {**ev.get("details", {}), "relocates": match["event_key"]}}
             match = None
