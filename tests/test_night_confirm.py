@@ -93,11 +93,11 @@ def test_an_alarm_within_reach_of_two_open_events_updates_the_nearest_in_any_ord
     from leakdet.detect.events import merge_into_open
 
     found = T - pd.Timedelta(days=2)
-    far = {"id": 1, "event_key": "open-a", "link_id": "a", "detected_at": found, "last_seen": found}
-    near = {"id": 2, "event_key": "open-b", "link_id": "b", "detected_at": found, "last_seen": found}
+    at_a = {"id": 1, "event_key": "open-a", "link_id": "a", "detected_at": found, "last_seen": found}
+    at_b = {"id": 2, "event_key": "open-b", "link_id": "b", "detected_at": found, "last_seen": found}
     day = event("day-1", ["zone:14"], "d", T)          # 200 m from a, 400 m from b: both within reach
     day_near_b = event("day-2", ["zone:14"], "b", T)
-    for opened in ([far, near], [near, far]):
+    for opened in ([at_a, at_b], [at_b, at_a]):
         _, updates = merge_into_open([day], opened, distance)
         assert [u["event_key"] for u in updates] == ["open-a"]
         _, updates = merge_into_open([day_near_b], opened, distance)
