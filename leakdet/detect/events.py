@@ -220,13 +220,14 @@ def merge_into_open(events: list[dict], opened: list[dict], distance) -> tuple[l
         match, nearest = None, None
         if top is not None:
             for o in pool:
-                recent = ev["detected_at"] - pd.Timestamp(o["last_seen"]) <= MERGE_WINDOW
+                if ev["detected_at"] - pd.Timestamp(o["last_seen"]) > MERGE_WINDOW:
+                    continue
                 # Near where the event is localized now or where it was first reported: a later
                 # refinement can move its top pipe away from where the leak's alarms keep pointing
                 # (L-Town, run s12-merge-initial: 14 -> 9 and 11 -> 9 false alarms a year).
                 places = {o["link_id"], o.get("initial_top") or o["link_id"]}
-                near = min(distance(top, p) for p in places) if recent else None
-                if near is not None and near <= merge_radius(ev, o) and (nearest is None or near < nearest):
+                near = min(distance(top, p) for p in places)
+                if near <= merge_radius(ev, o) and (nearest is None or near < nearest):
                     match, nearest = o, near
         if match is not None and relocates(ev, match, distance):
             ev = {**ev, "details": {**ev.get("details", {}), "relocates": match["event_key"]}}
