@@ -160,7 +160,7 @@ def evaluate_cmd(network: str = typer.Option(..., "--network"),
 
 @events_app.command("set-status")
 @one_line_errors()
-def events_set_status(event_id: int, status: str = typer.Option(..., help="confirmed | repaired | closed | false_alarm"),
+def events_set_status(event_id: int, status: str = typer.Option(..., help="confirmed | repaired | closed | false_alarm | unconfirmed"),
                       note: Optional[str] = typer.Option(None, help="Why (crew report, work order, ...)")):
     """Record an analyst's decision on a leak event; open events absorb later alarms of the same leak."""
     from leakdet.detect.events import set_status

@@ -290,3 +290,55 @@ def test_map_shows_the_alarm_waiting_for_the_night_on_its_day(leaky, tmp_path):
     assert "waiting for tonight&#x27;s night scans" in waiting or "waiting for tonight's night scans" in waiting
     # Day 10: raised at 05:00 as an event; nothing waits any more.
     assert "1 open leak event(s)" in raised and "waiting for tonight" not in raised
+
+
+def test_an_unconfirmed_event_is_stored_shown_takes_in_daytime_repeats_and_is_not_scored(db_url, tmp_path):
+    from datetime import date
+
+    from leakdet.detect.events import merge_into_open, open_events, set_status, write_events
+    from leakdet.report.daily_map import render_daily_map
+
+    import_net1_with_scada(tmp_path, "net1-doubt", "2024-05-01 00:00", 1)
+    t = pd.Timestamp("2024-05-01 06:00", tz="UTC")
+    repaired = {"event_key": "leak", "detected_at": t - pd.Timedelta(days=20), "estimated_start": t - pd.Timedelta(days=21),
+                "est_flow_lps": 4.0, "candidates": [("10", 0.6)],
+                "details": {"pressure_recovered": {"observed_at": (t - pd.Timedelta(days=2)).isoformat(),
+                                                   "pipe": "10", "flow_lps": 3.8}}}
+    doubt = {"event_key": "drop", "detected_at": t, "estimated_start": t, "est_flow_lps": 2.5,
+             "candidates": [("31", 0.7)], "details": {"sensors": ["P-31"]}, "status": "unconfirmed"}
+    with get_engine().begin() as conn:
+        nid = conn.execute(text("SELECT id FROM water.networks WHERE name = 'net1-doubt'")).scalar_one()
+        write_events(conn, nid, t.date(), "test", [repaired, doubt])
+        status = dict(conn.execute(text("SELECT event_key, status FROM water.leak_events WHERE network_id = :n"),
+                                   {"n": nid}).all())
+        assert status == {"leak": "new", "drop": "unconfirmed"}
+        opened = open_events(conn, nid, t + pd.Timedelta(hours=1))
+        assert [(e["event_key"], e["status"]) for e in opened] == [("leak", "new"), ("drop", "unconfirmed")]
+        # The same daytime drop seen again is that unconfirmed event; a night scan seeing something
+        # there is the night confirming it: a new event, and a crew.
+        same = lambda key, sensors: {"event_key": key, "detected_at": t + pd.Timedelta(days=1),  # noqa: E731
+                                     "candidates": [("31", 0.5)], "details": {"sensors": sensors}}
+        dist = lambda a, b: 0.0 if a == b else 5000.0  # noqa: E731
+        new, updates = merge_into_open([same("again", ["P-31"])], opened, dist)
+        assert new == [] and [u["event_key"] for u in updates] == ["drop"]
+        new, updates = merge_into_open([same("night", ["night-signature"])], opened, dist)
+        assert [e["event_key"] for e in new] == ["night"] and updates == []
+    # Scoring counts what the utility acted on: the unconfirmed event would be a hit, but sent no crew.
+    truth = tmp_path / "truth"
+    truth.mkdir()
+    pd.DataFrame([{"leak_id": "L31", "link_id": "31", "kind": "abrupt", "start_utc": "2024-04-30T00:00:00Z",
+                   "end_utc": "2024-05-02T00:00:00Z"}]).to_csv(truth / "ground_truth_leaks.csv", index=False)
+    idx = pd.date_range("2024-04-30", "2024-05-02", freq="5min", tz="UTC")
+    pd.DataFrame({"timestamp_utc": idx.strftime("%Y-%m-%dT%H:%M:%SZ"), "L31": 2.5}).to_csv(
+        truth / "ground_truth_leak_flows.csv", index=False)
+    from leakdet.evaluate.run import evaluate_network
+
+    scored = evaluate_network("net1-doubt", truth).summary
+    assert (scored["TP"], scored["FP"], scored["FN"]) == (0, 1, 1)
+    page = render_daily_map("net1-doubt", date(2024, 5, 1), tmp_path / "doubt.html").read_text()
+    assert "1 unconfirmed alarm(s) in the last 7 days" in page and "1 open leak event(s)" in page
+    with get_engine().begin() as conn:         # an analyst whose crew found it confirms it
+        event_id = conn.execute(text("SELECT id FROM water.leak_events WHERE network_id = :n AND event_key = 'drop'"),
+                                {"n": nid}).scalar_one()
+        set_status(conn, event_id, "confirmed", "crew found a service-pipe leak")
+        assert [e["status"] for e in open_events(conn, nid, t + pd.Timedelta(hours=1))] == ["new", "confirmed"]

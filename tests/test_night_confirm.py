@@ -5,7 +5,7 @@ import json
 
 import pandas as pd
 
-from leakdet.detect.night_confirm import confirm_at_night, from_state, to_state
+from leakdet.detect.night_confirm import REPAIR_MEMORY, confirm_at_night, doubted, from_state, to_state
 from leakdet.detect.nights import night_end
 
 T = pd.Timestamp("2024-05-09 06:00", tz="UTC")              # 14:00 local
@@ -102,3 +102,14 @@ def test_an_alarm_within_reach_of_two_open_events_updates_the_nearest_in_any_ord
         assert [u["event_key"] for u in updates] == ["open-a"]
         _, updates = merge_into_open([day_near_b], opened, distance)
         assert [u["event_key"] for u in updates] == ["open-b"]
+
+
+def test_an_unconfirmed_alarm_is_doubted_only_soon_after_a_repair_and_on_a_night_that_was_tested():
+    at = night_end("2024-05-10")
+    day = pd.Timedelta(days=1)
+    assert doubted(True, at - 3 * day, at)
+    assert doubted(True, at, at)                           # a repair recognised this very night
+    assert not doubted(False, at - 3 * day, at)            # the night scans could not look (warm-up, no data)
+    assert not doubted(True, None, at)                     # no repair: raised as a leak, as before
+    assert not doubted(True, at - REPAIR_MEMORY - day, at)
+    assert not doubted(True, at + day, at)                 # a later repair is not known at ``at``

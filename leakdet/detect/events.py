@@ -8,6 +8,7 @@ import pandas as pd
 from sqlalchemy import text
 
 from leakdet.detect.night_drift import SENSOR_ID as NIGHT_DRIFT_ID
+from leakdet.detect.night_flow import SENSOR_ID as NIGHT_FLOW_ID
 from leakdet.detect.night_signature import SENSOR_ID as NIGHT_SIGNATURE_ID
 from leakdet.detect.nights import NIGHT_HOURS
 from leakdet.detect.residual_cusum import Alarm
@@ -136,6 +137,11 @@ MERGE_WINDOW = pd.Timedelta(days=30)   # ... if that event was seen within this 
 FRESH_WINDOW = pd.Timedelta(days=7)
 FRESH_RADIUS_M = 600.0
 NIGHT_SCANS = (NIGHT_SIGNATURE_ID, NIGHT_DRIFT_ID)
+# An unconfirmed event (raised without a crew, see leakdet.detect.night_confirm) takes in the
+# daytime pressure alarms that repeat it, as an open event would; an alarm of a night detector
+# is the night confirming something there, so it never disappears into an unconfirmed event.
+UNCONFIRMED = "unconfirmed"
+NIGHT_DETECTORS = (*NIGHT_SCANS, NIGHT_FLOW_ID)
 # A night-signature alarm that places an open event's leak farther than this from where the event
 # sent the crew is a new dispatch (:func:`relocates`): a new event (details ``relocates``), not a
 # silent change of the old one's candidates. The crew has searched the old place; the analyst must
@@ -156,16 +162,17 @@ def merge_radius(event: dict, opened: dict) -> float:
 def open_events(conn, network_id: int, before) -> list[dict]:
     """Open events detected before ``before``, with their top pipe (and the one first reported,
     ``initial_top``, when it was refined since) and when they were last seen; oldest first, so
-    that every run (a batch, or day by day) sees them in the same order."""
+    that every run (a batch, or day by day) sees them in the same order. Unconfirmed events come
+    too (``status``): they take in the daytime alarms that repeat them (see :func:`merge_into_open`)."""
     rows = conn.execute(text(
-        """SELECT e.id, e.event_key, c.link_id, e.details->>'initial_top' AS initial_top, e.est_flow_lps, e.detected_at,
+        """SELECT e.id, e.event_key, e.status, c.link_id, e.details->>'initial_top' AS initial_top, e.est_flow_lps, e.detected_at,
                   e.details->>'localization' AS localization,
                   COALESCE((e.details->>'signature_norm_m')::float, 0) AS signature_norm_m,
                   GREATEST(e.detected_at, COALESCE(MAX(u.observed_at), e.detected_at)) AS last_seen
            FROM water.leak_events e
            JOIN water.leak_candidates c ON c.event_id = e.id AND c.rank = 1
            LEFT JOIN water.leak_event_updates u ON u.event_id = e.id AND u.observed_at < :before
-           WHERE e.network_id = :n AND e.status IN ('new', 'confirmed') AND e.detected_at < :before
+           WHERE e.network_id = :n AND e.status IN ('new', 'confirmed', 'unconfirmed') AND e.detected_at < :before
            GROUP BY e.id, c.link_id
            ORDER BY e.detected_at, e.event_key"""), {"n": network_id, "before": before}).mappings().all()
     return [dict(r) for r in rows]
@@ -184,20 +191,28 @@ def mark_recovered(conn, opened: list[dict], rises: list[dict], distance) -> int
     merging alarms into the event: on the L-Town year about a third of the rises near open
     events came while the leak still ran (measured in run s9-repairs, docs/benchmarks.md).
     """
-    marked = 0
-    for ev in opened:
-        flow = ev.get("est_flow_lps")
-        near = [r for r in rises if flow and r["flow_lps"] >= RECOVERY_SHARE * flow
-                and distance(r["pipe"], ev["link_id"]) <= MERGE_RADIUS_M]
-        if not near:
-            continue
-        r = near[0]
+    recovered = recoveries(opened, rises, distance)
+    for ev, r in recovered:
         evidence = {"observed_at": r["end"], "pipe": r["pipe"], "flow_lps": r["flow_lps"]}
         conn.execute(text("UPDATE water.leak_events SET details = details || jsonb_build_object("
                           "'pressure_recovered', CAST(:r AS jsonb)) WHERE id = :e"),
                      {"r": json.dumps(evidence), "e": ev["id"]})
-        marked += 1
-    return marked
+    return len(recovered)
+
+
+def recoveries(opened: list[dict], rises: list[dict], distance) -> list[tuple[dict, dict]]:
+    """The open events a rise looks like the repair of, each with the first such rise (see
+    :func:`mark_recovered`)."""
+    out = []
+    for ev in opened:
+        if ev.get("status") == UNCONFIRMED:
+            continue
+        flow = ev.get("est_flow_lps")
+        near = [r for r in rises if flow and r["flow_lps"] >= RECOVERY_SHARE * flow
+                and distance(r["pipe"], ev["link_id"]) <= MERGE_RADIUS_M]
+        if near:
+            out.append((ev, near[0]))
+    return out
 
 
 def _localized(event: dict) -> dict:
@@ -219,8 +234,11 @@ def merge_into_open(events: list[dict], opened: list[dict], distance) -> tuple[l
         top = ev["candidates"][0][0] if ev["candidates"] else None
         match, nearest = None, None
         if top is not None:
+            night = any(s in NIGHT_DETECTORS for s in ev.get("details", {}).get("sensors", []))
             for o in pool:
                 if ev["detected_at"] - pd.Timestamp(o["last_seen"]) > MERGE_WINDOW:
+                    continue
+                if night and o.get("status") == UNCONFIRMED:
                     continue
                 # Near where the event is localized now or where it was first reported: a later
                 # refinement can move its top pipe away from where the leak's alarms keep pointing
@@ -251,6 +269,8 @@ def write_events(conn, network_id: int, day, detector: str, events: list[dict], 
 
     Events are matched by key: a re-run keeps their id and the status an analyst set;
     events the re-run no longer produces are removed, and the day's updates are replaced.
+    A new event is stored with its ``status`` key when it has one ("unconfirmed", see
+    :mod:`leakdet.detect.night_confirm`), else as "new".
     """
     existing = dict(conn.execute(text(
         "SELECT event_key, id FROM water.leak_events WHERE network_id = :n AND run_day = :d AND detector = :det"),
@@ -267,11 +287,11 @@ def write_events(conn, network_id: int, day, detector: str, events: list[dict], 
         details = {**ev["details"], **refined} if refined else ev["details"]
         params = {"n": network_id, "k": ev["event_key"], "d": day, "det_at": ev["detected_at"].to_pydatetime(),
                   "start": ev["estimated_start"].to_pydatetime(), "flow": ev["est_flow_lps"], "det": detector,
-                  "ver": model_version or detector, "details": json.dumps(details)}
+                  "ver": model_version or detector, "details": json.dumps(details), "status": ev.get("status", "new")}
         event_id = conn.execute(text(
             """INSERT INTO water.leak_events (network_id, event_key, run_day, detected_at, estimated_start,
                                               status, est_flow_lps, detector, model_version, details)
-               VALUES (:n, :k, :d, :det_at, :start, 'new', :flow, :det, :ver, CAST(:details AS jsonb))
+               VALUES (:n, :k, :d, :det_at, :start, :status, :flow, :det, :ver, CAST(:details AS jsonb))
                ON CONFLICT (network_id, event_key) DO UPDATE SET detected_at = EXCLUDED.detected_at,
                    estimated_start = EXCLUDED.estimated_start, est_flow_lps = EXCLUDED.est_flow_lps,
                    model_version = EXCLUDED.model_version, details = EXCLUDED.details

@@ -13,7 +13,14 @@ small leak over a few hours, so:
 - at that night's end, a night event (night-signature, night-drift or night-flow alarm) within
   :data:`CONFIRM_RADIUS_M` of it takes it in: one event, localized by the night, whose estimated
   start is the earlier of the two and whose details keep the daytime alarm;
-- otherwise it is raised then with its own candidates.
+- otherwise it is raised then with its own candidates; but within :data:`REPAIR_MEMORY` of a
+  recognised repair (a night rise shaped like an open event's leak going away), and when the
+  night scans could test that night, it is raised as "unconfirmed": shown to the analyst, no crew
+  sent. The loggers' hour-of-week baselines learn, while a leak runs for weeks, the offset its
+  demand compensation puts on loggers away from it (the simulation spreads the leak's inflow
+  over every junction); once the leak is repaired those loggers sit below what they learned, for
+  days, mostly in the daytime when flows and so that offset are largest. On the L-Town years
+  most daytime alarms the night did not confirm were such drops (docs/benchmarks.md, session 20).
 
 Bursts (at or above :data:`URGENT_FLOW_LPS`) are raised at once: a crew goes out for them
 whatever the localization. Everything is decided from data up to the night's end, so a batch
@@ -24,7 +31,11 @@ from __future__ import annotations
 import pandas as pd
 
 HELD_KEY = "held_events"
+REPAIR_KEY = "last_repair_at"      # when a rise last looked like an open event's repair (ISO, UTC)
 URGENT_FLOW_LPS = 10.0
+# How long after a recognised repair an unconfirmed daytime alarm is doubted: on the L-Town years
+# 12 of 18 false alarms raised that way came 0-9 days after one (docs/benchmarks.md, session 20).
+REPAIR_MEMORY = pd.Timedelta(days=10)
 # Daytime localizations of L-Town leaks were off by up to about 700 m: a night event this near is the same leak.
 CONFIRM_RADIUS_M = 1000.0
 
@@ -60,6 +71,13 @@ def confirm_at_night(waiting: list[dict], night_events: list[dict], distance, at
             {"event_key": ev["event_key"], "detected_at": ev["detected_at"].isoformat(), "top": top,
              "est_flow_lps": ev["est_flow_lps"]})
     return raised, night_events
+
+
+def doubted(night_tested: bool, last_repair: pd.Timestamp | None, at: pd.Timestamp) -> bool:
+    """Whether a waiting event no night event took in at ``at`` is raised "unconfirmed": the night
+    scans tested that night (``night_tested``: past their warm-up, with the night's data) and a
+    repair was recognised (``last_repair``) within :data:`REPAIR_MEMORY` before ``at``."""
+    return night_tested and last_repair is not None and at - REPAIR_MEMORY <= last_repair <= at
 
 
 def sources(event: dict) -> set[str]:

@@ -29,12 +29,19 @@ def _utc(ts) -> pd.Timestamp:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
-def evaluate_network(network: str, truth_dir: str | Path, start=None, end=None, latest: bool = False) -> Evaluation:
+SCORED_STATUSES = ("new", "confirmed", "repaired", "closed")   # a crew was sent (not false_alarm, unconfirmed)
+
+
+def evaluate_network(network: str, truth_dir: str | Path, start=None, end=None, latest: bool = False,
+                     statuses: tuple[str, ...] = SCORED_STATUSES) -> Evaluation:
     """Evaluate the top candidate of every stored event of ``network`` (optionally within [start, end)).
 
     By default the pipe reported at detection time is scored (BattLeDIM rules). With
     ``latest`` the event's current rank-1 pipe (after refinement and daily re-localization)
     is scored at the same detection time: how good the crew's final search area is.
+    ``statuses``: the events scored; by default those a crew was sent to, so an "unconfirmed"
+    event is not a detection (``statuses=("unconfirmed",)`` scores those alone, to see what
+    they were).
     """
     leaks, flows = load_truth(truth_dir)
     with get_engine().connect() as conn:
@@ -45,8 +52,8 @@ def evaluate_network(network: str, truth_dir: str | Path, start=None, end=None, 
                       AS link_id, e.detected_at
                FROM water.leak_events e
                JOIN water.leak_candidates c ON c.event_id = e.id AND c.rank = 1
-               WHERE e.network_id = :n AND e.status <> 'false_alarm' ORDER BY e.detected_at"""),
-            conn, params={"n": stored.id})
+               WHERE e.network_id = :n AND e.status = ANY(:statuses) ORDER BY e.detected_at"""),
+            conn, params={"n": stored.id, "statuses": list(statuses)})
     events["detected_at"] = pd.to_datetime(events["detected_at"], utc=True)
     if start is not None:
         start = _utc(start)

@@ -121,14 +121,15 @@ def _load_state(conn, network_id: int, day: date, detector: ResidualCusum) -> di
 
 def detect_day(network: str, day: str | date, residuals_path: str, detector: ResidualCusum | None = None) -> dict:
     """Run the causal detector over the day; replace the day's events and store the state."""
-    from leakdet.detect.events import (build_events, mark_recovered, merge_into_open, open_events,
-                                       update_inflow_baseline, write_events)
+    from leakdet.detect.events import (UNCONFIRMED, build_events, mark_recovered, merge_into_open, open_events,
+                                       recoveries, update_inflow_baseline, write_events)
     from leakdet.detect.night_flow import NIGHT_FLOW_KEY, NightFlowStep
     from leakdet.detect.night_drift import NIGHT_DRIFT_KEY, NightDriftScan
     from leakdet.detect.night_drift import SENSOR_ID as DRIFT_ID
-    from leakdet.detect.night_confirm import HELD_KEY, confirm_at_night, from_state, is_urgent, sources, to_state
+    from leakdet.detect.night_confirm import (HELD_KEY, REPAIR_KEY, confirm_at_night, doubted, from_state,
+                                              is_urgent, sources, to_state)
     from leakdet.detect.night_signature import NIGHT_SIGNATURE_KEY, NightSignatureScan
-    from leakdet.detect.nights import night_end
+    from leakdet.detect.nights import night_end, night_residuals
     from leakdet.localize.nearest_pipes import network_points
     from leakdet.localize.relocalize import relocalize_open_events, save_night_deviation
 
@@ -147,18 +148,21 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
     save_night_deviation(day_dir(network, day), detector.night_deviation(residuals, state))
     inflow = frame["inflow_m3s"] if "inflow_m3s" in frame else None
     # The daily run scales demand to metered consumption exactly when the inflow is metered.
+    ends = night_end(day)
     with get_engine().connect() as conn:
         opened = open_events(conn, stored.id, day_bounds(day)[0].to_pydatetime())
     state_at_night = read_state(Path(residuals_path).with_name(STATE_FILE))
     localizers = _localizers(network, stored, sensors, "inflow_m3s" in frame, state_at_night, pipes_xy)
     localize = (localizers.primary, localizers.classical) if localizers else (None, None)
-    signature_alarms, rises, drift_alarms, drift = [], [], [], None
+    signature_alarms, rises, drift_alarms, drift, night_tested = [], [], [], None, False
     if localizers is not None:
         # Third detector: the loggers' night drops tested for each pipe's leak shape.
         scan = NightSignatureScan(localizers.correlation.pipe_signatures(),
                                   sized=localizers.correlation.pipe_signatures, distance=_pipe_distance(stored))
         signature_alarms, new_state[NIGHT_SIGNATURE_KEY] = scan.step_day(frame, state.get(NIGHT_SIGNATURE_KEY))
         rises = [r for r in new_state[NIGHT_SIGNATURE_KEY]["rises"] if r["day"] == day.isoformat()]
+        night_tested = (state.get(NIGHT_SIGNATURE_KEY, {}).get("n_accepted", 0) >= scan.min_nights
+                        and night_residuals(frame) is not None)
         # Fourth: slow drift against a fixed reference, every known leak's change explained.
         drift = NightDriftScan(scan.signatures, sized=scan.sized, distance=scan.distance)
         drift_alarms, new_state[NIGHT_DRIFT_KEY] = drift.step_day(frame, state.get(NIGHT_DRIFT_KEY))
@@ -174,7 +178,6 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
     if pressure or nightly or held or (rises and opened):
         distance = _pipe_distance(stored)
     # Small daytime leaks wait for the night after them, which localizes them better.
-    ends = night_end(day)
     urgent = [e for e in pressure if is_urgent(e)]
     later = [e for e in pressure if not is_urgent(e) and e["detected_at"] > ends]
     raised, nightly = confirm_at_night(held + [e for e in pressure if not is_urgent(e) and e["detected_at"] <= ends],
@@ -182,6 +185,13 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
     events = urgent + raised + nightly + later
     if events:
         events, updates = merge_into_open(events, opened, distance)
+    # The last recognised repair travels in the state (a re-run of a past day sees what its first run saw).
+    repaired = [r["end"] for _, r in recoveries(opened, rises, distance)] if rises and opened else []
+    new_state[REPAIR_KEY] = max([*repaired, *([state[REPAIR_KEY]] if state.get(REPAIR_KEY) else [])], default=None,
+                                key=pd.Timestamp)
+    if raised and doubted(night_tested, new_state[REPAIR_KEY] and pd.Timestamp(new_state[REPAIR_KEY]), ends):
+        keys = {e["event_key"] for e in raised}
+        events = [{**e, "status": UNCONFIRMED} if e["event_key"] in keys else e for e in events]
     waiting = {e["event_key"] for e in later}
     new_state[HELD_KEY] = to_state([e for e in events if e["event_key"] in waiting])
     updates = [u for u in updates if u["event_key"] not in waiting]

@@ -22,6 +22,7 @@ from platform_core.offline_map import OfflineMap, save_offline
 # pipe: absolute probabilities spread over many similar pipes and would all look pale.
 PROB_COLOURS = [(0.8, "#b2182b"), (0.5, "#e34a33"), (0.25, "#fc8d59"), (0.0, "#fdcc8a")]
 FLAG_COLOURS = {None: "#1a9850", "sparse": "#fdae61", "no_data": "#999999", "flatline": "#762a83"}
+UNCONFIRMED_SHOWN = timedelta(days=7)      # unconfirmed alarms stay on the map this long
 
 
 def prob_colour(p: float) -> str:
@@ -97,6 +98,14 @@ def render_daily_map(network: str, day: date, out: Path) -> Path:
                WHERE e.network_id = :n AND e.detected_at < :end AND e.status IN ('new', 'confirmed')"""),
             {"n": net.id, "end": day_end}).all()
         waiting = _waiting_alarms(conn, net.id, day)
+        unconfirmed = conn.execute(text(
+            """SELECT e.id, e.detected_at, e.est_flow_lps, c.link_id, ST_AsGeoJSON(l.geom, 7) AS geom
+               FROM water.leak_events e
+               JOIN water.leak_candidates c ON c.event_id = e.id AND c.rank = 1
+               JOIN water.links l ON l.network_id = e.network_id AND l.link_id = c.link_id
+               WHERE e.network_id = :n AND e.status = 'unconfirmed' AND e.detected_at < :end
+                 AND e.detected_at >= :since ORDER BY e.detected_at"""),
+            {"n": net.id, "end": day_end, "since": day_end - UNCONFIRMED_SHOWN}).all()
 
     fmap = OfflineMap(location=[(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2], zoom_start=13)
     fmap.fit_bounds([[bounds[0], bounds[1]], [bounds[2], bounds[3]]])
@@ -152,11 +161,24 @@ def render_daily_map(network: str, day: date, out: Path) -> Path:
                 folium.GeoJson(json.loads(geom), style_function=lambda f: {
                     "color": "#555", "weight": 5, "dashArray": "6", "opacity": 0.8},
                     tooltip=f"{html.escape(link_id)}: {tip}").add_to(waiting_layer)
+    if unconfirmed:
+        # Raised without a crew (the night did not confirm them, days after a repair): the analyst
+        # sees where they point, and may confirm one (`leakdet events set-status`).
+        doubt_layer = folium.FeatureGroup(name="Unconfirmed alarms (no crew)").add_to(fmap)
+        for u in unconfirmed:
+            flow = f"{u.est_flow_lps:.1f} L/s" if u.est_flow_lps is not None else "unknown flow"
+            tip = (f"Unconfirmed alarm, event {u.id}, {pd.Timestamp(u.detected_at).tz_convert('Asia/Brunei'):%Y-%m-%d %H:%M}"
+                   f" BNT, about {flow}: the night did not confirm it, soon after a repair; no crew sent")
+            folium.GeoJson(json.loads(u.geom), style_function=lambda f: {
+                "color": "#999", "weight": 5, "dashArray": "2 6", "opacity": 0.8},
+                tooltip=f"{html.escape(u.link_id)}: {tip}").add_to(doubt_layer)
     folium.LayerControl(collapsed=False).add_to(fmap)
     legend = ("<div style='position:fixed;bottom:20px;left:20px;z-index:9999;background:#fff;padding:8px;"
               "border:1px solid #999;font:12px sans-serif'>"
               f"<b>{html.escape(network)} — {day.isoformat()}</b><br>{len(events)} open leak event(s)<br>"
-              + (f"{len(waiting)} alarm(s) waiting for tonight (grey, dashed)<br>" if waiting else "") +
+              + (f"{len(waiting)} alarm(s) waiting for tonight (grey, dashed)<br>" if waiting else "")
+              + (f"{len(unconfirmed)} unconfirmed alarm(s) in the last {UNCONFIRMED_SHOWN.days} days, no crew "
+                 f"(grey, dotted)<br>" if unconfirmed else "") +
               "Candidate pipes, likelihood relative to the event's top pipe: " + " ".join(
                   f"<span style='background:{c};padding:0 6px'>&ge;{t:g}</span>" for t, c in PROB_COLOURS) +
               "<br>Sensors: " + " ".join(f"<span style='color:{c}'>&#9679;</span> {k or 'ok'}"

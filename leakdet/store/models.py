@@ -19,7 +19,8 @@ from platform_core.db import Base
 SCHEMA = "water"
 
 SENSOR_KINDS = ("pressure", "flow", "level", "demand")
-EVENT_STATUSES = ("new", "confirmed", "repaired", "closed", "false_alarm")
+# "unconfirmed": raised by the detector without a crew (see leakdet.detect.night_confirm.doubted).
+EVENT_STATUSES = ("new", "confirmed", "repaired", "closed", "false_alarm", "unconfirmed")
 
 
 class Network(Base):
