@@ -57,3 +57,18 @@ def test_leak_free_dataset_scores_every_event_as_false_alarm(dist):
     res = evaluate(events, leaks, flows, dist)
     assert res.summary["FP"] == 1 and res.summary["leaks"] == 0 and res.summary["score_eur"] == -500
     assert res.summary["score_pct_of_perfect"] is None and res.per_leak.empty
+
+
+def test_events_raised_at_the_same_time_count_in_the_order_they_were_made(dist):
+    # Two detectors can raise one leak at the same night's end; which is the hit and which the
+    # repeat must not depend on how a sort happens to break ties (it made runs differ).
+    t0 = pd.Timestamp("2024-01-01", tz="UTC")
+    idx = pd.date_range(t0, periods=12 * 24 * 4, freq="5min")
+    flows = pd.DataFrame({"L1": 5.0}, index=idx)
+    leaks = pd.DataFrame([{"leak_id": "L1", "link_id": "22", "kind": "abrupt", "start_utc": t0, "end_utc": idx[-1]}])
+    at = t0 + pd.Timedelta(days=1)
+    events = pd.DataFrame([{"event_id": i, "link_id": "21" if i % 2 == 0 else "22", "detected_at": at}
+                           for i in range(40)])
+    res = evaluate(events, leaks, flows, dist).per_event.set_index("event_id")
+    assert res.at[0, "outcome"] == "FP" and res.at[1, "outcome"] == "TP"     # 21 is 1609 m off; 22 is the leak
+    assert (res.drop(index=[0, 1])["outcome"].isin(["FP", "repeat"])).all()

@@ -61,7 +61,8 @@ def evaluate(events: pd.DataFrame, leaks: pd.DataFrame, flows: pd.DataFrame, dis
     leaks = leaks[leaks["start_utc"] <= flows.index.max()] if len(flows) else leaks
     found: dict[str, dict] = {}
     rows = []
-    for ev in events.sort_values("detected_at").itertuples():
+    # Events raised at the same time count in the order they were made (stable sort; SQL orders by id).
+    for ev in events.sort_values("detected_at", kind="stable").itertuples():
         t = pd.Timestamp(ev.detected_at)
         active = leaks[(leaks["start_utc"] <= t) & (leaks["end_utc"] >= t)]
         dists = {lk.leak_id: distance(ev.link_id, lk.link_id) for lk in active.itertuples()}

@@ -52,7 +52,7 @@ def evaluate_network(network: str, truth_dir: str | Path, start=None, end=None, 
                       AS link_id, e.detected_at
                FROM water.leak_events e
                JOIN water.leak_candidates c ON c.event_id = e.id AND c.rank = 1
-               WHERE e.network_id = :n AND e.status = ANY(:statuses) ORDER BY e.detected_at"""),
+               WHERE e.network_id = :n AND e.status = ANY(:statuses) ORDER BY e.detected_at, e.id"""),
             conn, params={"n": stored.id, "statuses": list(statuses)})
     events["detected_at"] = pd.to_datetime(events["detected_at"], utc=True)
     if start is not None:
