@@ -198,7 +198,7 @@ def test_open_event_is_relocalized_from_accumulated_night_signatures(leaky):
 
 
 def test_pressure_recovery_near_an_open_event_is_recorded_for_the_analyst(db_url, tmp_path):
-    from leakdet.detect.events import mark_recovered, open_events, write_events
+    from leakdet.detect.events import mark_recovered, open_events, recoveries, write_events
     from leakdet.evaluate.network_distance import PipeDistance
     from leakdet.hydraulics.model_store import fetch_network
     from leakdet.report.daily_map import render_daily_map
@@ -214,9 +214,9 @@ def test_pressure_recovery_near_an_open_event_is_recorded_for_the_analyst(db_url
         rise_end = (t + pd.Timedelta(days=3)).isoformat()
         opened = open_events(conn, stored.id, t + pd.Timedelta(days=3))
         rise = {"day": "2024-05-04", "end": rise_end, "pipe": "10", "flow_lps": 2.1}
-        assert dist("122", "10") > 300 and mark_recovered(conn, opened, [{**rise, "pipe": "122"}], dist) == 0
-        assert mark_recovered(conn, opened, [{**rise, "flow_lps": 0.5}], dist) == 0     # too small to be its repair
-        assert mark_recovered(conn, opened, [rise], dist) == 1
+        assert dist("122", "10") > 300 and mark_recovered(conn, recoveries(opened, [{**rise, "pipe": "122"}], dist)) == 0
+        assert mark_recovered(conn, recoveries(opened, [{**rise, "flow_lps": 0.5}], dist)) == 0     # too small to be its repair
+        assert mark_recovered(conn, recoveries(opened, [rise], dist)) == 1
         recovered = conn.execute(text("SELECT details->'pressure_recovered' FROM water.leak_events "
                                       "WHERE network_id = :n"), {"n": stored.id}).scalar_one()
         assert recovered == {"observed_at": rise_end, "pipe": "10", "flow_lps": 2.1}

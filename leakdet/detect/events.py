@@ -181,17 +181,14 @@ def open_events(conn, network_id: int, before) -> list[dict]:
 RECOVERY_SHARE = 0.5    # a rise must give back at least half the event's flow to look like its repair
 
 
-def mark_recovered(conn, opened: list[dict], rises: list[dict], distance) -> int:
-    """Record on each open event a pressure rise shaped like a repair within :data:`MERGE_RADIUS_M`
-    of its top pipe and of at least :data:`RECOVERY_SHARE` of its estimated flow
-    (``details.pressure_recovered``); returns how many events were marked.
+def mark_recovered(conn, recovered: list[tuple[dict, dict]]) -> int:
+    """Record on each open event the rise that looks like its repair (``details.pressure_recovered``),
+    from the pairs :func:`recoveries` found; returns how many events were marked.
 
-    ``rises`` are the night-signature scan's rises ({"day", "end", "pipe", "flow_lps"}). This is
-    a hint for the analyst (the map shows it), not a status change and not a reason to stop
+    This is a hint for the analyst (the map shows it), not a status change and not a reason to stop
     merging alarms into the event: on the L-Town year about a third of the rises near open
     events came while the leak still ran (measured in run s9-repairs, docs/benchmarks.md).
     """
-    recovered = recoveries(opened, rises, distance)
     for ev, r in recovered:
         evidence = {"observed_at": r["end"], "pipe": r["pipe"], "flow_lps": r["flow_lps"]}
         conn.execute(text("UPDATE water.leak_events SET details = details || jsonb_build_object("
@@ -201,8 +198,10 @@ def mark_recovered(conn, opened: list[dict], rises: list[dict], distance) -> int
 
 
 def recoveries(opened: list[dict], rises: list[dict], distance) -> list[tuple[dict, dict]]:
-    """The open events a rise looks like the repair of, each with the first such rise (see
-    :func:`mark_recovered`)."""
+    """Each open event with the first of ``rises`` shaped like its repair: within
+    :data:`MERGE_RADIUS_M` of its top pipe and giving back at least :data:`RECOVERY_SHARE` of its
+    estimated flow. ``rises`` are the night-signature scan's ({"day", "end", "pipe", "flow_lps"}).
+    Unconfirmed events are left out: no crew was sent, so nobody repaired them."""
     out = []
     for ev in opened:
         if ev.get("status") == UNCONFIRMED:

@@ -185,11 +185,12 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
     events = urgent + raised + nightly + later
     if events:
         events, updates = merge_into_open(events, opened, distance)
+    recovered = recoveries(opened, rises, distance) if rises and opened else []
     # The last recognised repair travels in the state (a re-run of a past day sees what its first run saw).
-    repaired = [r["end"] for _, r in recoveries(opened, rises, distance)] if rises and opened else []
-    new_state[REPAIR_KEY] = max([*repaired, *([state[REPAIR_KEY]] if state.get(REPAIR_KEY) else [])], default=None,
-                                key=pd.Timestamp)
-    if raised and doubted(night_tested, new_state[REPAIR_KEY] and pd.Timestamp(new_state[REPAIR_KEY]), ends):
+    repairs = [pd.Timestamp(r["end"]) for _, r in recovered]
+    last_repair = max(repairs + ([pd.Timestamp(state[REPAIR_KEY])] if state.get(REPAIR_KEY) else []), default=None)
+    new_state[REPAIR_KEY] = None if last_repair is None else last_repair.isoformat()
+    if raised and doubted(night_tested, last_repair, ends):
         keys = {e["event_key"] for e in raised}
         events = [{**e, "status": UNCONFIRMED} if e["event_key"] in keys else e for e in events]
     waiting = {e["event_key"] for e in later}
@@ -207,12 +208,12 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
     version = localizers.version if localizers else None
     with get_engine().begin() as conn:
         write_events(conn, stored.id, day, DETECTOR, events, updates, model_version=version)
-        recovered = mark_recovered(conn, opened, rises, distance) if rises and opened else 0
+        marked = mark_recovered(conn, recovered)
         relocalized = relocalize_open_events(conn, stored.id, day, lambda d: day_dir(network, d),
                                              localizers.primary) if localizers else 0
         store_detector_state(conn, stored.id, day, new_state)
     return {"events": [e["event_key"] for e in events], "n_events": len(events), "n_updates": len(updates),
-            "relocalized": relocalized, "recovered": recovered, "model_version": version}
+            "relocalized": relocalized, "recovered": marked, "model_version": version}
 
 
 _MODEL_FACTS: dict = {}
