@@ -124,6 +124,7 @@ def build_events(alarms: list[Alarm], inflow: pd.Series | None, state: dict,
     return events
 
 
+# Events a crew may still be looking for: alarms near one update it, and it is mapped and re-localized.
 OPEN_STATUSES = ("new", "confirmed")
 # A new alarm this close (along the network) to an open event updates it; farther away it points a
 # crew somewhere else: 300 m is the reach of one search visit (BattLeDIM uses the same radius).
@@ -172,9 +173,10 @@ def open_events(conn, network_id: int, before) -> list[dict]:
            FROM water.leak_events e
            JOIN water.leak_candidates c ON c.event_id = e.id AND c.rank = 1
            LEFT JOIN water.leak_event_updates u ON u.event_id = e.id AND u.observed_at < :before
-           WHERE e.network_id = :n AND e.status IN ('new', 'confirmed', 'unconfirmed') AND e.detected_at < :before
+           WHERE e.network_id = :n AND e.status = ANY(:statuses) AND e.detected_at < :before
            GROUP BY e.id, c.link_id
-           ORDER BY e.detected_at, e.event_key"""), {"n": network_id, "before": before}).mappings().all()
+           ORDER BY e.detected_at, e.event_key"""),
+        {"n": network_id, "before": before, "statuses": [*OPEN_STATUSES, UNCONFIRMED]}).mappings().all()
     return [dict(r) for r in rows]
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import text
 
-from leakdet.detect.events import keep_initial_top, replace_candidates
+from leakdet.detect.events import OPEN_STATUSES, keep_initial_top, replace_candidates
 
 NIGHT_FILE = "night_deviation.parquet"
 MIN_NIGHTS = 2
@@ -68,8 +68,8 @@ def relocalize_open_events(conn, network_id: int, day: date, day_folder, localiz
     """
     rows = conn.execute(text(
         """SELECT id, estimated_start, details FROM water.leak_events
-           WHERE network_id = :n AND status IN ('new', 'confirmed') AND run_day < :d"""),
-        {"n": network_id, "d": day}).all()
+           WHERE network_id = :n AND status = ANY(:open) AND run_day < :d"""),
+        {"n": network_id, "d": day, "open": list(OPEN_STATUSES)}).all()
     changed, nights_read = 0, {}
     for row in rows:
         details = dict(row.details or {})

@@ -14,6 +14,7 @@ import pandas as pd
 from branca.element import Element
 from sqlalchemy import text
 
+from leakdet.detect.events import OPEN_STATUSES, UNCONFIRMED
 from leakdet.hydraulics.model_store import fetch_network
 from platform_core.db import get_engine
 from platform_core.offline_map import OfflineMap, save_offline
@@ -89,23 +90,23 @@ def render_daily_map(network: str, day: date, out: Path) -> Path:
                FROM water.leak_events e
                JOIN water.leak_candidates c ON c.event_id = e.id
                JOIN water.links l ON l.network_id = e.network_id AND l.link_id = c.link_id
-               WHERE e.network_id = :n AND e.detected_at < :end AND e.status IN ('new', 'confirmed')
-               GROUP BY e.id ORDER BY e.detected_at"""), {"n": net.id, "end": day_end}).all()
+               WHERE e.network_id = :n AND e.detected_at < :end AND e.status = ANY(:open)
+               GROUP BY e.id ORDER BY e.detected_at"""), {"n": net.id, "end": day_end, "open": list(OPEN_STATUSES)}).all()
         candidates = conn.execute(text(
             """SELECT c.event_id, c.rank, c.link_id, c.probability, ST_AsGeoJSON(l.geom, 7) AS geom
                FROM water.leak_candidates c JOIN water.leak_events e ON e.id = c.event_id
                JOIN water.links l ON l.network_id = e.network_id AND l.link_id = c.link_id
-               WHERE e.network_id = :n AND e.detected_at < :end AND e.status IN ('new', 'confirmed')"""),
-            {"n": net.id, "end": day_end}).all()
+               WHERE e.network_id = :n AND e.detected_at < :end AND e.status = ANY(:open)"""),
+            {"n": net.id, "end": day_end, "open": list(OPEN_STATUSES)}).all()
         waiting = _waiting_alarms(conn, net.id, day)
         unconfirmed = conn.execute(text(
             """SELECT e.id, e.detected_at, e.est_flow_lps, c.link_id, ST_AsGeoJSON(l.geom, 7) AS geom
                FROM water.leak_events e
                JOIN water.leak_candidates c ON c.event_id = e.id AND c.rank = 1
                JOIN water.links l ON l.network_id = e.network_id AND l.link_id = c.link_id
-               WHERE e.network_id = :n AND e.status = 'unconfirmed' AND e.detected_at < :end
+               WHERE e.network_id = :n AND e.status = :unconfirmed AND e.detected_at < :end
                  AND e.detected_at >= :since ORDER BY e.detected_at"""),
-            {"n": net.id, "end": day_end, "since": day_end - UNCONFIRMED_SHOWN}).all()
+            {"n": net.id, "end": day_end, "since": day_end - UNCONFIRMED_SHOWN, "unconfirmed": UNCONFIRMED}).all()
 
     fmap = OfflineMap(location=[(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2], zoom_start=13)
     fmap.fit_bounds([[bounds[0], bounds[1]], [bounds[2], bounds[3]]])
