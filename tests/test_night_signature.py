@@ -111,3 +111,34 @@ def test_a_large_leak_is_ranked_with_signatures_of_its_size():
             found[j] += alarms
     assert [a.candidates[0][0] for a in found[0]] == ["pC"]
     assert [a.candidates[0][0] for a in found[1]] == ["pD"] and asked == [12.0]
+
+
+def test_a_leak_that_alarms_again_as_it_grows_is_localized_on_its_whole_drop():
+    """The second alarm of a leak that grew is ranked on the drop since before the first alarm
+    (both steps), not only on the growth since the reference moved; the reference still moves
+    by the growth alone, so the leak does not alarm a third time."""
+    position = {"pA": 0.0, "pB": 250.0, "pC": 500.0, "pD": 700.0}
+
+    def along(a, b):
+        return abs(position[a] - position[b])
+
+    def grow(scan):
+        rng, state, alarms = np.random.default_rng(3), None, []
+        for i, day in enumerate(pd.date_range("2025-01-06", periods=80, freq="D")):
+            lps = 0.0 if i < 30 else 2.0 if i < 50 else 4.0
+            found, state = scan.step_day(day_frame(day, rng, SIGNATURES["pC"] * lps / 3.0 if lps else None), state)
+            alarms += found
+        return alarms, state
+
+    whole, state = grow(NightSignatureScan(SIGNATURES, distance=along))
+    growth, _ = grow(NightSignatureScan(SIGNATURES, distance=along, grown_days=0))
+    assert [a.candidates[0][0] for a in whole] == ["pC", "pC"] == [a.candidates[0][0] for a in growth]
+    assert whole[0].strength == growth[0].strength
+    assert whole[1].strength > 1.5 * growth[1].strength          # 4 L/s seen, not the 2 L/s step
+    assert [s["pipe"] for s in state["shifts"]] == ["pC", "pC"]
+    assert max(state["shifts"][1]["drop"].values()) == pytest.approx(0.2, abs=0.05)   # the step only
+
+
+def test_a_repair_forgets_what_earlier_alarms_found():
+    alarms, state = run(80, {"pipe": "pA", "day": 30, "hour": 3, "lps": 3.0, "repair": 55})
+    assert len(alarms) == 1 and state["shifts"] == []

@@ -17,7 +17,12 @@ recorded. After an alarm the reference moves too, so the leak found is not found
 and the next one is measured from there.
 
 The alarm carries its own ranking of pipes (by ``t``): the pipe whose signature best
-explains the drop once the noise structure is accounted for.
+explains the drop once the noise structure is accounted for. An incipient leak alarms
+again as it grows, each time on its growth since the last alarm moved the reference: such
+an increment is small and localizes badly. So the scan remembers the drops its recent
+alarms shifted the reference by; an alarm near an earlier one (the same leak grown) is
+localized on the whole drop since before the first, when that explains more than the
+increment alone.
 
 Per night: a day's decision uses that day's night only (it ends at 05:00 local), so the
 alarm time is 05:00 and depends on data up to then.
@@ -76,7 +81,13 @@ class NightSignatureScan:
         an alarm's drop is then ranked at the leak's own size (:mod:`leakdet.localize.leak_size`).
     distance : callable, optional
         ``distance(a, b)``: network distance (m) between two pipes; with it an alarm's rank-1
-        pipe is where a crew should start (see :func:`ranked_pipes`), not the largest ``t``.
+        pipe is where a crew should start (see :func:`ranked_pipes`), not the largest ``t``,
+        and an alarm near recent ones is also localized on the whole drop (see ``grown_radius``).
+    grown_radius : float
+        An earlier alarm within ``grown_days`` whose best pipe lies within this network distance
+        (m) of an alarm's best pipe may be the same leak, seen before it grew.
+    grown_days : int
+        How long (days) an alarm's shift of the reference is remembered for that.
     """
 
     signatures: pd.DataFrame | None = None
@@ -90,9 +101,11 @@ class NightSignatureScan:
     learn_band: float = 8.0
     sized: Callable[[float], pd.DataFrame] | None = None
     distance: Callable[[str, str], float] | None = None
+    grown_radius: float = 500.0
+    grown_days: int = 30
 
     def initial_state(self) -> dict:
-        return {"nights": [], "n_accepted": 0, "S": 0.0, "start": None, "recent": [], "rises": []}
+        return {"nights": [], "n_accepted": 0, "S": 0.0, "start": None, "recent": [], "rises": [], "shifts": []}
 
     def statistics(self, nights: list[dict], current: dict) -> tuple[pd.DataFrame, pd.Series] | None:
         """Per pipe (rows): ``t`` (noise standard deviations, positive = drop shaped like a leak
@@ -130,7 +143,7 @@ class NightSignatureScan:
         With ``learn_only`` (leak-free history) every night teaches the reference.
         """
         state = {**self.initial_state(), **(state or {})}
-        for key in ("nights", "recent", "rises"):
+        for key in ("nights", "recent", "rises", "shifts"):
             state[key] = list(state[key])
         night = night_residuals(frame)
         if night is None:
@@ -157,8 +170,10 @@ class NightSignatureScan:
             if -seen[0]["t"].min() > seen[0]["t"].max():
                 self._rise(state, night, *seen)
                 return [], state
-            alarms.append(self._alarm(night, state, *seen))
+            located = self._grown(state, night["day"], mean, seen)
+            alarms.append(self._alarm(night, state, *located))
             self._shift(state, seen[1])
+            self._remember_shift(state, night["day"], located[0], seen[1])
         elif best <= self.learn_band:
             self._accept(state, night)
         return alarms, state
@@ -177,6 +192,31 @@ class NightSignatureScan:
 
         return at_leak_size(rank)[0]
 
+    def _grown(self, state: dict, day: str, mean: dict, seen: tuple[pd.DataFrame, pd.Series]
+               ) -> tuple[pd.DataFrame, pd.Series]:
+        """The alarm's statistics on the whole drop of a leak that alarmed before: ``seen`` (the
+        increment) plus the shifts of recent alarms near its best pipe, when that whole drop
+        explains more (a larger best ``t``); else ``seen``."""
+        if self.distance is None:
+            return seen
+        best = str(seen[0]["t"].idxmax())
+        since = (pd.Timestamp(day) - pd.Timedelta(days=self.grown_days)).date().isoformat()
+        earlier = [sh for sh in state["shifts"] if sh["day"] >= since
+                   and self.distance(sh["pipe"], best) <= self.grown_radius]
+        if not earlier:
+            return seen
+        before = pd.DataFrame([sh["drop"] for sh in earlier]).sum()
+        whole = self._at_leak_size(state["nights"], lowered(mean, before))
+        if whole is None or float(whole[0]["t"].max()) <= float(seen[0]["t"].max()):
+            return seen
+        return whole
+
+    def _remember_shift(self, state: dict, day: str, stats: pd.DataFrame, drop: pd.Series) -> None:
+        since = (pd.Timestamp(day) - pd.Timedelta(days=self.grown_days)).date().isoformat()
+        kept = [sh for sh in state["shifts"] if sh["day"] >= since]
+        state["shifts"] = kept + [{"day": day, "pipe": str(stats["t"].idxmax()),
+                                   "drop": {k: round(float(v), 4) for k, v in drop.items() if np.isfinite(v)}}]
+
     def _accept(self, state: dict, night: dict) -> None:
         state["nights"] = (state["nights"] + [night])[-self.window:]
         state["n_accepted"] += 1
@@ -194,6 +234,7 @@ class NightSignatureScan:
         state["rises"] = (state["rises"] + [{"day": night["day"], "end": night["end"], "pipe": pipe,
                                              "flow_lps": round(-PROBE_LEAK_LPS * float(stats.at[pipe, "scale"]), 2)}]
                           )[-20:]
+        state["shifts"] = []       # what earlier alarms found is repaired, or no longer comparable
         self._shift(state, drop)
 
     def _alarm(self, night: dict, state: dict, stats: pd.DataFrame, drop: pd.Series) -> Alarm:
