@@ -200,9 +200,7 @@ class NightSignatureScan:
         if self.distance is None:
             return seen
         best = str(seen[0]["t"].idxmax())
-        since = (pd.Timestamp(day) - pd.Timedelta(days=self.grown_days)).date().isoformat()
-        earlier = [sh for sh in state["shifts"] if sh["day"] >= since
-                   and self.distance(sh["pipe"], best) <= self.grown_radius]
+        earlier = [sh for sh in self._recent_shifts(state, day) if self.distance(sh["pipe"], best) <= self.grown_radius]
         if not earlier:
             return seen
         before = pd.DataFrame([sh["drop"] for sh in earlier]).sum()
@@ -211,11 +209,15 @@ class NightSignatureScan:
             return seen
         return whole
 
-    def _remember_shift(self, state: dict, day: str, stats: pd.DataFrame, drop: pd.Series) -> None:
+    def _recent_shifts(self, state: dict, day: str) -> list[dict]:
+        """The remembered shifts of alarms in the ``grown_days`` before local ``day``."""
         since = (pd.Timestamp(day) - pd.Timedelta(days=self.grown_days)).date().isoformat()
-        kept = [sh for sh in state["shifts"] if sh["day"] >= since]
-        state["shifts"] = kept + [{"day": day, "pipe": str(stats["t"].idxmax()),
-                                   "drop": {k: round(float(v), 4) for k, v in drop.items() if np.isfinite(v)}}]
+        return [sh for sh in state["shifts"] if sh["day"] >= since]
+
+    def _remember_shift(self, state: dict, day: str, stats: pd.DataFrame, drop: pd.Series) -> None:
+        state["shifts"] = self._recent_shifts(state, day) + [
+            {"day": day, "pipe": str(stats["t"].idxmax()),
+             "drop": {k: round(float(v), 4) for k, v in drop.items() if np.isfinite(v)}}]
 
     def _accept(self, state: dict, night: dict) -> None:
         state["nights"] = (state["nights"] + [night])[-self.window:]
