@@ -13,6 +13,7 @@ from leakdet.detect.night_signature import SENSOR_ID as NIGHT_SIGNATURE_ID
 from leakdet.detect.nights import NIGHT_HOURS
 from leakdet.detect.residual_cusum import Alarm
 from leakdet.localize.nearest_pipes import candidate_pipes
+from leakdet.store.models import EVENT_STATUSES, UNCONFIRMED
 
 GROUP_WINDOW = pd.Timedelta(hours=6)   # alarms this close together are one leak
 LOCALIZATION_METHODS = {"CorrelationLocalizer": "sensitivity-correlation", "XGBoostLocalizer": "xgboost-pairs",
@@ -141,7 +142,6 @@ NIGHT_SCANS = (NIGHT_SIGNATURE_ID, NIGHT_DRIFT_ID)
 # An unconfirmed event (raised without a crew, see leakdet.detect.night_confirm) takes in the
 # daytime pressure alarms that repeat it, as an open event would; an alarm of a night detector
 # is the night confirming something there, so it never disappears into an unconfirmed event.
-UNCONFIRMED = "unconfirmed"
 NIGHT_DETECTORS = (*NIGHT_SCANS, NIGHT_FLOW_ID)
 # A night-signature alarm that places an open event's leak farther than this from where the event
 # sent the crew is a new dispatch (:func:`relocates`): a new event (details ``relocates``), not a
@@ -401,7 +401,6 @@ def _refine(conn, network_id: int, event_key: str, update: dict) -> None:
 def set_status(conn, event_id: int, status: str, note: str | None = None) -> None:
     """Record an analyst's decision on an event (confirmed, repaired, closed, false_alarm)."""
     from leakdet.errors import LeakdetError
-    from leakdet.store.models import EVENT_STATUSES
 
     if status not in EVENT_STATUSES:
         raise LeakdetError(f"status must be one of {', '.join(EVENT_STATUSES)}, not {status!r}")

@@ -10,7 +10,7 @@ from leakdet.errors import InputFileError
 from leakdet.evaluate.battledim import Evaluation, evaluate
 from leakdet.evaluate.network_distance import PipeDistance
 from leakdet.hydraulics.model_store import fetch_network
-from leakdet.store.models import EVENT_STATUSES
+from leakdet.store.models import EVENT_STATUSES, UNCONFIRMED
 from platform_core.db import get_engine
 
 
@@ -31,7 +31,7 @@ def _utc(ts) -> pd.Timestamp:
 
 
 # A crew was sent: every status but an analyst's false alarm and the detector's unconfirmed alarm.
-SCORED_STATUSES = tuple(s for s in EVENT_STATUSES if s not in ("false_alarm", "unconfirmed"))
+SCORED_STATUSES = tuple(s for s in EVENT_STATUSES if s not in ("false_alarm", UNCONFIRMED))
 
 
 def evaluate_network(network: str, truth_dir: str | Path, start=None, end=None, latest: bool = False,

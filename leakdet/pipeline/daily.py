@@ -121,7 +121,7 @@ def _load_state(conn, network_id: int, day: date, detector: ResidualCusum) -> di
 
 def detect_day(network: str, day: str | date, residuals_path: str, detector: ResidualCusum | None = None) -> dict:
     """Run the causal detector over the day; replace the day's events and store the state."""
-    from leakdet.detect.events import (UNCONFIRMED, build_events, mark_recovered, merge_into_open, open_events,
+    from leakdet.detect.events import (build_events, mark_recovered, merge_into_open, open_events,
                                        recoveries, update_inflow_baseline, write_events)
     from leakdet.detect.night_flow import NIGHT_FLOW_KEY, NightFlowStep
     from leakdet.detect.night_drift import NIGHT_DRIFT_KEY, NightDriftScan
@@ -132,6 +132,7 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
     from leakdet.detect.nights import night_end, night_residuals
     from leakdet.localize.nearest_pipes import network_points
     from leakdet.localize.relocalize import relocalize_open_events, save_night_deviation
+    from leakdet.store.models import UNCONFIRMED
 
     day = as_day(day)
     frame = pd.read_parquet(residuals_path)

@@ -14,7 +14,8 @@ import pandas as pd
 from branca.element import Element
 from sqlalchemy import text
 
-from leakdet.detect.events import OPEN_STATUSES, UNCONFIRMED
+from leakdet.detect.events import OPEN_STATUSES
+from leakdet.store.models import UNCONFIRMED
 from leakdet.hydraulics.model_store import fetch_network
 from platform_core.db import get_engine
 from platform_core.offline_map import OfflineMap, save_offline

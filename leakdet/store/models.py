@@ -19,8 +19,9 @@ from platform_core.db import Base
 SCHEMA = "water"
 
 SENSOR_KINDS = ("pressure", "flow", "level", "demand")
-# "unconfirmed": raised by the detector without a crew (see leakdet.detect.night_confirm.doubted).
-EVENT_STATUSES = ("new", "confirmed", "repaired", "closed", "false_alarm", "unconfirmed")
+# Raised by the detector without a crew (see leakdet.detect.night_confirm.doubted): shown, not scored.
+UNCONFIRMED = "unconfirmed"
+EVENT_STATUSES = ("new", "confirmed", "repaired", "closed", "false_alarm", UNCONFIRMED)
 
 
 class Network(Base):
