@@ -135,6 +135,22 @@ def detect_cmd(network: str = typer.Option(..., "--network"), start: str = typer
         err.print(f"[red]{r['day']}:[/red] {r['error']}")
 
 
+@app.command("coverage")
+@one_line_errors()
+def coverage_cmd(network: str = typer.Option(..., "--network"),
+                 day: Optional[str] = typer.Option(None, help="Local day YYYY-MM-DD (default: the latest run)"),
+                 format: str = typer.Option("csv", help="csv | geojson"),
+                 out: Optional[Path] = typer.Option(None, help="File (default: stdout)")):
+    """The smallest leak (L/s) the night scan finds at each pipe within 1, 3 and 7 nights."""
+    from leakdet.pipeline.coverage import export_coverage
+
+    text = export_coverage(network, day, format)
+    if out:
+        out.write_text(text)
+    else:
+        sys.stdout.write(text)
+
+
 @app.command("evaluate")
 @one_line_errors()
 def evaluate_cmd(network: str = typer.Option(..., "--network"),

@@ -254,16 +254,23 @@ def test_night_signature_localization_outranks_daytime_alarms(db_url, tmp_path):
         assert conn.execute(text(top), {"n": nid, "k": "n1"}).scalar_one() == "21"
 
 
-def test_night_signature_scan_runs_in_the_daily_pipeline(db_url, tmp_path):
+SCAN_DAYS = [f"2024-06-{d:02d}" for d in range(1, 19)]
+
+
+@pytest.fixture(scope="module")
+def scanned(db_url, tmp_path_factory):
+    """Net1 run for 18 days, a leak from day 16: the night-signature scan tests nights from day 15."""
+    import_net1_with_scada(tmp_path_factory.mktemp("scan"), "net1-scan", "2024-06-01 00:00", len(SCAN_DAYS),
+                           leak_node="22", leak_from_step=15 * 288 + 144)
+    return run_range("net1-scan", SCAN_DAYS[0], SCAN_DAYS[-1], maps=False)
+
+
+def test_night_signature_scan_runs_in_the_daily_pipeline(scanned):
     """After 14 accepted nights the scan tests each night; a leak starting on day 16 shows up as a
     night-signature alarm (a new event, which takes in the day's pressure alarm waiting for that
     night, or an update), and its state is part of the stored detector state."""
     from leakdet.detect.night_signature import NIGHT_SIGNATURE_KEY
 
-    days = [f"2024-06-{d:02d}" for d in range(1, 19)]
-    import_net1_with_scada(tmp_path, "net1-scan", "2024-06-01 00:00", len(days), leak_node="22",
-                           leak_from_step=15 * 288 + 144)
-    run_range("net1-scan", days[0], days[-1], maps=False)
     with get_engine().connect() as conn:
         state = conn.execute(text(
             "SELECT s.state FROM water.detector_state s JOIN water.networks n ON n.id = s.network_id "
@@ -276,6 +283,34 @@ def test_night_signature_scan_runs_in_the_daily_pipeline(db_url, tmp_path):
                JOIN water.networks n ON n.id = e.network_id WHERE n.name = 'net1-scan'""")).scalars().all()
     assert state["n_accepted"] >= 14
     assert any(s[0] == "night-signature" for s in sources)
+
+
+def test_coverage_from_the_scans_stored_nights_per_pipe_and_as_geojson(scanned):
+    import json
+
+    from typer.testing import CliRunner
+
+    from leakdet.cli import app
+    from leakdet.pipeline.coverage import network_coverage
+
+    cover = network_coverage("net1-scan", SCAN_DAYS[-1])
+    assert cover.attrs["as_of_day"] == SCAN_DAYS[-1]
+    with get_engine().connect() as conn:
+        pipes = set(conn.execute(text(
+            "SELECT l.link_id FROM water.links l JOIN water.networks n ON n.id = l.network_id "
+            "WHERE n.name = 'net1-scan' AND l.link_type = 'pipe'")).scalars())
+    assert set(cover.index) == pipes
+    seen = cover.dropna()
+    assert len(seen) >= len(pipes) // 2
+    assert (seen["lps_within_1_nights"] > seen["lps_within_7_nights"]).all() and (seen["t_per_lps"] > 0).all()
+    out = CliRunner().invoke(app, ["coverage", "--network", "net1-scan", "--format", "geojson"])
+    assert out.exit_code == 0, out.output
+    features = json.loads(out.output)["features"]
+    assert {f["properties"]["link_id"] for f in features} == pipes
+    assert features[0]["geometry"]["type"] == "LineString"
+    # Before the scan has its reference nights: a clear error, not a crash.
+    out = CliRunner().invoke(app, ["coverage", "--network", "net1-scan", "--day", SCAN_DAYS[5]])
+    assert out.exit_code != 0 and "reference nights" in out.output
 
 
 def test_map_shows_the_alarm_waiting_for_the_night_on_its_day(leaky, tmp_path):

@@ -120,11 +120,7 @@ class NightSignatureScan:
         hist = hist.loc[:, use]
         hist = hist.fillna(hist.median())
         drop = hist.median() - cur[use]
-        noise = np.diff(hist.to_numpy(), axis=0) / np.sqrt(2.0)      # night-to-night, per night
-        # A floor on each logger's noise (sensor resolution) keeps the inverse finite when a
-        # logger's nights happen to be identical (a gap filled by its median, a quiet model).
-        cov = LedoitWolf().fit(noise).covariance_ + NOISE_FLOOR_M ** 2 * np.eye(noise.shape[1])
-        precision = np.linalg.inv(cov)
+        precision = night_noise_precision(hist)
         sig = self.signatures.loc[use].to_numpy(dtype=float)
         a = drop.to_numpy() @ precision @ sig
         b = np.einsum("ij,ik,kj->j", sig, precision, sig)
@@ -246,6 +242,16 @@ class NightSignatureScan:
                      strength=round(float(stats["t"].max()), 2),
                      candidates=ranked_pipes(stats["t"], self.top_k, self.sharpness, self.distance,
                                              tempering_for(stats)))
+
+
+def night_noise_precision(hist: pd.DataFrame) -> np.ndarray:
+    """Inverse covariance (1/m², loggers in ``hist``'s column order) of one night's noise, from
+    the night-to-night differences of the nights ``hist`` (rows; no gaps), shrunk (Ledoit-Wolf)."""
+    noise = np.diff(hist.to_numpy(dtype=float), axis=0) / np.sqrt(2.0)      # night-to-night, per night
+    # A floor on each logger's noise (sensor resolution) keeps the inverse finite when a
+    # logger's nights happen to be identical (a gap filled by its median, a quiet model).
+    cov = LedoitWolf().fit(noise).covariance_ + NOISE_FLOOR_M ** 2 * np.eye(noise.shape[1])
+    return np.linalg.inv(cov)
 
 
 def tempering_for(stats: pd.DataFrame) -> float:
