@@ -285,7 +285,7 @@ def test_night_signature_scan_runs_in_the_daily_pipeline(scanned):
     assert any(s[0] == "night-signature" for s in sources)
 
 
-def test_coverage_from_the_scans_stored_nights_per_pipe_and_as_geojson(scanned):
+def test_coverage_from_the_scans_stored_nights_per_pipe_as_geojson_and_on_the_map(scanned, tmp_path):
     import json
 
     from typer.testing import CliRunner
@@ -308,7 +308,15 @@ def test_coverage_from_the_scans_stored_nights_per_pipe_and_as_geojson(scanned):
     features = json.loads(out.output)["features"]
     assert {f["properties"]["link_id"] for f in features} == pipes
     assert features[0]["geometry"]["type"] == "LineString"
-    # Before the scan has its reference nights: a clear error, not a crash.
+    from datetime import date
+
+    from leakdet.report.daily_map import render_daily_map
+
+    page = render_daily_map("net1-scan", date.fromisoformat(SCAN_DAYS[-1]), tmp_path / "map.html").read_text()
+    assert "Night-scan coverage" in page and "found within a week" in page
+    # Before the scan has its reference nights: a clear error, not a crash (and no layer on the map).
+    early = render_daily_map("net1-scan", date.fromisoformat(SCAN_DAYS[5]), tmp_path / "early.html").read_text()
+    assert "Night-scan coverage" not in early
     out = CliRunner().invoke(app, ["coverage", "--network", "net1-scan", "--day", SCAN_DAYS[5]])
     assert out.exit_code != 0 and "reference nights" in out.output
 

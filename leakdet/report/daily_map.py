@@ -25,6 +25,8 @@ from platform_core.offline_map import OfflineMap, save_offline
 PROB_COLOURS = [(0.8, "#b2182b"), (0.5, "#e34a33"), (0.25, "#fc8d59"), (0.0, "#fdcc8a")]
 FLAG_COLOURS = {None: "#1a9850", "sparse": "#fdae61", "no_data": "#999999", "flatline": "#762a83"}
 UNCONFIRMED_SHOWN = timedelta(days=7)      # unconfirmed alarms stay on the map this long
+# Pipes by the smallest leak (L/s) the night scan finds there within a week (leakdet.detect.coverage).
+COVERAGE_COLOURS = [(1.0, "#1a9850"), (2.0, "#91cf60"), (3.0, "#fee08b"), (float("inf"), "#d73027")]
 
 
 def prob_colour(p: float) -> str:
@@ -35,6 +37,29 @@ def _geojson(rows, props) -> dict:
     return {"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": json.loads(r.geom), "properties": {k: getattr(r, k) for k in props}}
         for r in rows]}
+
+
+def _coverage_layer(network: str, day: date, links) -> tuple[folium.FeatureGroup, int] | None:
+    """Pipes coloured by the smallest leak the night scan finds there within a week, hidden until
+    the analyst turns it on; with the number of pipes where 2 L/s is not found in a week. None
+    before the scan has learned its reference nights."""
+    from leakdet.errors import LeakdetError
+    from leakdet.pipeline.coverage import network_coverage
+
+    try:
+        week = network_coverage(network, day)["lps_within_7_nights"]
+    except LeakdetError:
+        return None
+    layer = folium.FeatureGroup(name="Night-scan coverage (leak found within a week)", show=False)
+    for link in links:
+        lps = week.get(link.link_id)
+        if lps is None or pd.isna(lps):
+            continue
+        colour = next(c for limit, c in COVERAGE_COLOURS if lps <= limit)
+        folium.GeoJson(json.loads(link.geom), style_function=lambda f, col=colour: {
+            "color": col, "weight": 3, "opacity": 0.9},
+            tooltip=f"{html.escape(link.link_id)}: leaks from {lps:.1f} L/s found within a week").add_to(layer)
+    return layer, int((week > 2.0).sum())
 
 
 def _waiting_alarms(conn, network_id: int, day: date) -> list[dict]:
@@ -174,13 +199,20 @@ def render_daily_map(network: str, day: date, out: Path) -> Path:
             folium.GeoJson(json.loads(u.geom), style_function=lambda f: {
                 "color": "#999", "weight": 5, "dashArray": "2 6", "opacity": 0.8},
                 tooltip=f"{html.escape(u.link_id)}: {tip}").add_to(doubt_layer)
+    coverage = _coverage_layer(network, day, [link for link in links if link.link_type == "pipe"])
+    if coverage is not None:
+        coverage[0].add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     legend = ("<div style='position:fixed;bottom:20px;left:20px;z-index:9999;background:#fff;padding:8px;"
               "border:1px solid #999;font:12px sans-serif'>"
               f"<b>{html.escape(network)} — {day.isoformat()}</b><br>{len(events)} open leak event(s)<br>"
               + (f"{len(waiting)} alarm(s) waiting for tonight (grey, dashed)<br>" if waiting else "")
               + (f"{len(unconfirmed)} unconfirmed alarm(s) in the last {UNCONFIRMED_SHOWN.days} days, no crew "
-                 f"(grey, dotted)<br>" if unconfirmed else "") +
+                 f"(grey, dotted)<br>" if unconfirmed else "")
+              + (f"Coverage layer: {coverage[1]} pipe(s) where a 2 L/s leak is not found within a week; "
+                 + " ".join(f"<span style='background:{c};padding:0 6px'>&le;{t:g}</span>" for t, c in COVERAGE_COLOURS[:-1])
+                 + f" <span style='background:{COVERAGE_COLOURS[-1][1]};padding:0 6px'>&gt;{COVERAGE_COLOURS[-2][0]:g}</span>"
+                   " L/s<br>" if coverage is not None else "") +
               "Candidate pipes, likelihood relative to the event's top pipe: " + " ".join(
                   f"<span style='background:{c};padding:0 6px'>&ge;{t:g}</span>" for t, c in PROB_COLOURS) +
               "<br>Sensors: " + " ".join(f"<span style='color:{c}'>&#9679;</span> {k or 'ok'}"
