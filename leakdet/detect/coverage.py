@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from leakdet.detect.night_signature import NightSignatureScan, night_noise_precision
+from leakdet.detect.night_signature import NightSignatureScan, night_noise_precision, reference_frame
 from leakdet.localize.sensitivity import PROBE_LEAK_LPS
 
 # Not beyond a week: a leak whose nightly statistic stays below the scan's ``learn_band`` (8 by
@@ -40,13 +40,11 @@ def detectable_flows(signatures: pd.DataFrame, nights: list[dict], scan: NightSi
         Whose allowance and threshold decide (default: the scan's defaults).
     """
     scan = scan or NightSignatureScan()
-    hist = pd.DataFrame([n["res"] for n in nights]).reindex(columns=list(signatures.index))
-    use = hist.notna().mean() >= 0.5
-    if use.sum() < 3 or len(hist) < 3:
-        raise ValueError(f"{len(hist)} reference nights with {int(use.sum())} loggers: too few to learn the noise")
-    hist = hist.loc[:, use]
-    precision = night_noise_precision(hist.fillna(hist.median()))
-    sig = signatures.loc[use].to_numpy(dtype=float)
+    hist = reference_frame(nights, list(signatures.index))
+    if hist.shape[1] < 3 or len(hist) < 3:
+        raise ValueError(f"{len(hist)} reference nights with {hist.shape[1]} loggers: too few to learn the noise")
+    precision = night_noise_precision(hist)
+    sig = signatures.loc[hist.columns].to_numpy(dtype=float)
     t_per_lps = np.sqrt(np.einsum("ij,ik,kj->j", sig, precision, sig)) / probe_lps
     out = pd.DataFrame({"t_per_lps": t_per_lps}, index=signatures.columns)
     out.index.name = "link_id"

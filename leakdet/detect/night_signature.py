@@ -111,17 +111,15 @@ class NightSignatureScan:
         """Per pipe (rows): ``t`` (noise standard deviations, positive = drop shaped like a leak
         there) and ``scale`` (the least-squares multiple of the pipe's signature); and the drop
         vector (m per logger, reference minus current). None without enough loggers."""
-        sensors = list(self.signatures.index)
-        hist = pd.DataFrame([n["res"] for n in nights[-self.window:]]).reindex(columns=sensors)
-        cur = pd.Series(current, dtype=float).reindex(sensors)
-        use = (hist.notna().mean() >= 0.5) & cur.notna()
+        hist = reference_frame(nights[-self.window:], list(self.signatures.index))
+        cur = pd.Series(current, dtype=float).reindex(hist.columns)
+        use = cur.notna()
         if use.sum() < 3 or len(hist) < 3:
             return None
         hist = hist.loc[:, use]
-        hist = hist.fillna(hist.median())
         drop = hist.median() - cur[use]
         precision = night_noise_precision(hist)
-        sig = self.signatures.loc[use].to_numpy(dtype=float)
+        sig = self.signatures.loc[hist.columns].to_numpy(dtype=float)
         a = drop.to_numpy() @ precision @ sig
         b = np.einsum("ij,ik,kj->j", sig, precision, sig)
         ok = b > 1e-12
@@ -242,6 +240,14 @@ class NightSignatureScan:
                      strength=round(float(stats["t"].max()), 2),
                      candidates=ranked_pipes(stats["t"], self.top_k, self.sharpness, self.distance,
                                              tempering_for(stats)))
+
+
+def reference_frame(nights: list[dict], sensors: list[str]) -> pd.DataFrame:
+    """The reference ``nights`` (rows) of the ``sensors`` that reported on at least half of them
+    (columns, in ``sensors``' order), a gap filled by the logger's median."""
+    hist = pd.DataFrame([n["res"] for n in nights]).reindex(columns=sensors)
+    hist = hist.loc[:, hist.notna().mean() >= 0.5]
+    return hist.fillna(hist.median())
 
 
 def night_noise_precision(hist: pd.DataFrame) -> np.ndarray:

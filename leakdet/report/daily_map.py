@@ -27,6 +27,7 @@ FLAG_COLOURS = {None: "#1a9850", "sparse": "#fdae61", "no_data": "#999999", "fla
 UNCONFIRMED_SHOWN = timedelta(days=7)      # unconfirmed alarms stay on the map this long
 # Pipes by the smallest leak (L/s) the night scan finds there within a week (leakdet.detect.coverage).
 COVERAGE_COLOURS = [(1.0, "#1a9850"), (2.0, "#91cf60"), (3.0, "#fee08b"), (float("inf"), "#d73027")]
+BLIND_LPS = 2.0     # the legend counts pipes where a leak this large is not found within a week
 
 
 def prob_colour(p: float) -> str:
@@ -41,7 +42,7 @@ def _geojson(rows, props) -> dict:
 
 def _coverage_layer(network: str, day: date, links) -> tuple[folium.FeatureGroup, int] | None:
     """Pipes coloured by the smallest leak the night scan finds there within a week, hidden until
-    the analyst turns it on; with the number of pipes where 2 L/s is not found in a week. None
+    the analyst turns it on; with the number of pipes where :data:`BLIND_LPS` is not found in a week. None
     before the scan has learned its reference nights."""
     from leakdet.errors import LeakdetError
     from leakdet.pipeline.coverage import network_coverage
@@ -59,7 +60,7 @@ def _coverage_layer(network: str, day: date, links) -> tuple[folium.FeatureGroup
         folium.GeoJson(json.loads(link.geom), style_function=lambda f, col=colour: {
             "color": col, "weight": 3, "opacity": 0.9},
             tooltip=f"{html.escape(link.link_id)}: leaks from {lps:.1f} L/s found within a week").add_to(layer)
-    return layer, int((week > 2.0).sum())
+    return layer, int((~(week <= BLIND_LPS)).sum())      # a pipe no logger sees (NaN) is blind too
 
 
 def _waiting_alarms(conn, network_id: int, day: date) -> list[dict]:
@@ -209,7 +210,7 @@ def render_daily_map(network: str, day: date, out: Path) -> Path:
               + (f"{len(waiting)} alarm(s) waiting for tonight (grey, dashed)<br>" if waiting else "")
               + (f"{len(unconfirmed)} unconfirmed alarm(s) in the last {UNCONFIRMED_SHOWN.days} days, no crew "
                  f"(grey, dotted)<br>" if unconfirmed else "")
-              + (f"Coverage layer: {coverage[1]} pipe(s) where a 2 L/s leak is not found within a week; "
+              + (f"Coverage layer: {coverage[1]} pipe(s) where a {BLIND_LPS:g} L/s leak is not found within a week; "
                  + " ".join(f"<span style='background:{c};padding:0 6px'>&le;{t:g}</span>" for t, c in COVERAGE_COLOURS[:-1])
                  + f" <span style='background:{COVERAGE_COLOURS[-1][1]};padding:0 6px'>&gt;{COVERAGE_COLOURS[-2][0]:g}</span>"
                    " L/s<br>" if coverage is not None else "") +
