@@ -91,7 +91,7 @@ def run(work: Path, day: date, n_junctions: int, seed: int) -> pd.DataFrame:
     # Noise 1: ordinary nights of the run, as the scan saw them (reference median minus the night).
     real = []
     for d in sorted(states):
-        f = work / "leakdet" / network / d.isoformat() / "residuals.parquet"
+        f = work / "leakdet" / network / d.isoformat() / daily.RESIDUALS_FILE
         prev = states.get(d - timedelta(days=1))
         if prev is None or not f.exists():
             continue

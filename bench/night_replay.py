@@ -77,13 +77,13 @@ def replay(work: Path, params: dict, which: str = "signature") -> pd.DataFrame:
     rows = []
     for day in days:
         folder = work / "leakdet" / network / day.isoformat()
-        if not (folder / "residuals.parquet").exists():
+        if not (folder / daily.RESIDUALS_FILE).exists():
             continue
         loc = daily._localizers(network, stored, sensors, True, read_state(folder / daily.STATE_FILE), pipes_xy)
         kind = NightDriftScan if which == "drift" else NightSignatureScan
         scan = kind(loc.correlation.pipe_signatures(), sized=loc.correlation.pipe_signatures,
                     distance=daily._pipe_distance(stored), **params)
-        alarms, state = scan.step_day(pd.read_parquet(folder / "residuals.parquet"), state)
+        alarms, state = scan.step_day(pd.read_parquet(folder / daily.RESIDUALS_FILE), state)
         if which == "drift" and day in noted:
             scan.note_event(state, day.isoformat())
         rows += [{"detected_at": a.detected_at, "link_id": a.candidates[0][0], "strength": a.strength,

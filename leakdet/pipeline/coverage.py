@@ -41,7 +41,7 @@ def network_coverage(network: str, day: str | date | None = None) -> pd.DataFram
         raise LeakdetError(f"{network}: the night-signature scan has {len(nights)} reference nights {when} "
                            f"(needs {NightSignatureScan.min_nights}): run `leakdet train` or `leakdet detect` first")
     folder = daily.day_dir(network, row.as_of_day)
-    residuals = folder / "residuals.parquet"
+    residuals = folder / daily.RESIDUALS_FILE
     compensated = residuals.exists() and "inflow_m3s" in pq.read_schema(residuals).names
     localizers = daily._localizers(network, stored, sensors, compensated, read_state(folder / daily.STATE_FILE),
                                    pipes_xy)
@@ -53,19 +53,20 @@ def network_coverage(network: str, day: str | date | None = None) -> pd.DataFram
 
 
 def export_coverage(network: str, day: str | date | None, fmt: str) -> str:
-    """The coverage as CSV, or GeoJSON lines (one feature per pipe, with its geometry)."""
+    """The coverage as CSV, or a GeoJSON FeatureCollection (one feature per pipe, with its geometry)."""
+    if fmt not in ("csv", "geojson"):
+        raise LeakdetError(f"unknown coverage format {fmt!r}: use csv or geojson")
     cover = network_coverage(network, day).round(3)
     cover.insert(0, "as_of_day", cover.attrs["as_of_day"])
     if fmt == "csv":
         return cover.to_csv()
-    if fmt != "geojson":
-        raise LeakdetError(f"unknown coverage format {fmt!r}: use csv or geojson")
     with get_engine().connect() as conn:
         geoms = dict(conn.execute(text(
             "SELECT l.link_id, ST_AsGeoJSON(l.geom, 7) FROM water.links l JOIN water.networks n ON n.id = l.network_id "
             "WHERE n.name = :n"), {"n": network}).all())
     # A pipe no logger sees has no finite flow: null, not NaN (which is not JSON).
-    records = cover.reset_index().astype(object).where(cover.reset_index().notna(), None).to_dict("records")
+    table = cover.reset_index()
+    records = table.astype(object).where(table.notna(), None).to_dict("records")
     return json.dumps({"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": json.loads(geoms[r["link_id"]]), "properties": r}
         for r in records if r["link_id"] in geoms]}, default=str)

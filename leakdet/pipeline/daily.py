@@ -35,6 +35,7 @@ from platform_core.settings import get_settings
 
 log = logging.getLogger(__name__)
 DETECTOR = "residual_cusum_v1"
+RESIDUALS_FILE = "residuals.parquet"      # the day's measured - simulated values, per sensor and 5-minute step
 STATE_FILE = "operating_state.json"     # the network's night operating state, beside the day's residuals
 
 
@@ -85,7 +86,7 @@ def compute_residuals(network: str, day: str | date) -> dict:
     frame = residuals.add_prefix("res:")
     if boundary.inflow is not None:
         frame["inflow_m3s"] = boundary.inflow.reindex(frame.index)
-    out = day_dir(network, day) / "residuals.parquet"
+    out = day_dir(network, day) / RESIDUALS_FILE
     frame.to_parquet(out)
     _store_health(network, day, sensors, health, residuals)
     return {"residuals_path": str(out), "flagged": {k: v for k, v in flagged.items()},
