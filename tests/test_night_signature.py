@@ -142,3 +142,29 @@ def test_a_leak_that_alarms_again_as_it_grows_is_localized_on_its_whole_drop():
 def test_a_repair_forgets_what_earlier_alarms_found():
     alarms, state = run(80, {"pipe": "pA", "day": 30, "hour": 3, "lps": 3.0, "repair": 55})
     assert len(alarms) == 1 and state["shifts"] == []
+
+
+def test_a_weekday_pattern_is_learned_and_does_not_hide_a_leak():
+    # Every Friday night the loggers around pB read 0.6 L/s worth lower (a weekly habit, not a
+    # leak); from day 60 a 1 L/s leak runs at pD. Ignoring the weekday, the Fridays inflate the
+    # learned noise and the leak goes unseen; with weekday offsets it is found, and the
+    # Fridays alone raise nothing.
+    friday = SIGNATURES["pB"] * 0.6
+
+    def run_weekly(weight: float, leak: bool):
+        rng = np.random.default_rng(1)
+        scan, state, alarms = NightSignatureScan(SIGNATURES, weekday_weight=weight), None, []
+        for i, day in enumerate(pd.date_range("2025-01-06", periods=120, freq="D")):
+            drop = friday * (day.day_of_week == 4) + SIGNATURES["pD"] / 3.0 * (leak and i >= 60)
+            found, state = scan.step_day(day_frame(day, rng, drop), state, learn_only=i < 14)
+            alarms += found
+        return alarms, state
+
+    assert run_weekly(0.0, leak=True)[0] == []
+    alarms, state = run_weekly(0.2, leak=True)
+    assert [a.candidates[0][0] for a in alarms] == ["pD"]
+    assert alarms[0].detected_at - pd.Timestamp("2025-03-07", tz="Asia/Brunei") < pd.Timedelta(days=7)
+    alarms, state = run_weekly(0.2, leak=False)
+    assert alarms == []
+    # Friday's offset is the habit's shape: lowest at the loggers nearest pB (P2, P3).
+    assert sorted(state["offsets"]["4"], key=state["offsets"]["4"].get)[:2] == ["P2", "P3"]

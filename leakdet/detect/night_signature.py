@@ -88,6 +88,12 @@ class NightSignatureScan:
         (m) of an alarm's best pipe may be the same leak, seen before it grew.
     grown_days : int
         How long (days) an alarm's shift of the reference is remembered for that.
+    weekday_weight : float
+        Weight of an accepted night in its weekday's offset per logger (an exponential mean of
+        the night minus the reference level); nights are compared with those offsets removed.
+        0 ignores the weekday: on the L-Town years a weight of 0.1 gained nothing and raised false
+        alarms on the harsher hidden model (docs/benchmarks.md, session 23); a network with a
+        strong weekly habit at night is where it helps.
     """
 
     signatures: pd.DataFrame | None = None
@@ -103,9 +109,11 @@ class NightSignatureScan:
     distance: Callable[[str, str], float] | None = None
     grown_radius: float = 500.0
     grown_days: int = 30
+    weekday_weight: float = 0.0
 
     def initial_state(self) -> dict:
-        return {"nights": [], "n_accepted": 0, "S": 0.0, "start": None, "recent": [], "rises": [], "shifts": []}
+        return {"nights": [], "n_accepted": 0, "S": 0.0, "start": None, "recent": [], "rises": [], "shifts": [],
+                "offsets": {}}
 
     def statistics(self, nights: list[dict], current: dict) -> tuple[pd.DataFrame, pd.Series] | None:
         """Per pipe (rows): ``t`` (noise standard deviations, positive = drop shaped like a leak
@@ -143,9 +151,11 @@ class NightSignatureScan:
         if night is None:
             return [], state
         state["recent"] = (state["recent"] + [night])[-self.recent_nights:]
+        offsets = state["offsets"] if self.weekday_weight > 0 else {}
+        reference = weekday_removed(state["nights"], offsets)
         tested = None
         if not learn_only and state["n_accepted"] >= self.min_nights:
-            tested = self.statistics(state["nights"], night["res"])
+            tested = self.statistics(reference, weekday_removed([night], offsets)[0]["res"])
         if tested is None:
             self._accept(state, night)
             return [], state
@@ -159,12 +169,13 @@ class NightSignatureScan:
         alarms = []
         if s > self.h:
             since = [n for n in state["recent"] if n["day"] >= state["start"]] or [night]
+            since = weekday_removed(since, offsets)
             mean = pd.DataFrame([n["res"] for n in since]).mean().dropna().to_dict()
-            seen = self._at_leak_size(state["nights"], mean) or tested
+            seen = self._at_leak_size(reference, mean) or tested
             if -seen[0]["t"].min() > seen[0]["t"].max():
                 self._rise(state, night, *seen)
                 return [], state
-            located = self._grown(state, night["day"], mean, seen)
+            located = self._grown(state, night["day"], reference, mean, seen)
             alarms.append(self._alarm(night, state, *located))
             self._shift(state, seen[1])
             self._remember_shift(state, night["day"], located[0], seen[1])
@@ -186,8 +197,8 @@ class NightSignatureScan:
 
         return at_leak_size(rank)[0]
 
-    def _grown(self, state: dict, day: str, mean: dict, seen: tuple[pd.DataFrame, pd.Series]
-               ) -> tuple[pd.DataFrame, pd.Series]:
+    def _grown(self, state: dict, day: str, reference: list[dict], mean: dict,
+               seen: tuple[pd.DataFrame, pd.Series]) -> tuple[pd.DataFrame, pd.Series]:
         """The alarm's statistics on the whole drop of a leak that alarmed before: ``seen`` (the
         increment) plus the shifts of recent alarms near its best pipe, when that whole drop
         explains more (a larger best ``t``); else ``seen``."""
@@ -198,7 +209,7 @@ class NightSignatureScan:
         if not earlier:
             return seen
         before = pd.DataFrame([sh["drop"] for sh in earlier]).sum()
-        whole = self._at_leak_size(state["nights"], lowered(mean, before))
+        whole = self._at_leak_size(reference, lowered(mean, before))
         if whole is None or float(whole[0]["t"].max()) <= float(seen[0]["t"].max()):
             return seen
         return whole
@@ -214,6 +225,8 @@ class NightSignatureScan:
              "drop": {k: round(float(v), 4) for k, v in drop.items() if np.isfinite(v)}}]
 
     def _accept(self, state: dict, night: dict) -> None:
+        if self.weekday_weight > 0 and state["nights"]:
+            state["offsets"] = learn_weekday(state["offsets"], state["nights"], night, self.weekday_weight)
         state["nights"] = (state["nights"] + [night])[-self.window:]
         state["n_accepted"] += 1
 
@@ -240,6 +253,34 @@ class NightSignatureScan:
                      strength=round(float(stats["t"].max()), 2),
                      candidates=ranked_pipes(stats["t"], self.top_k, self.sharpness, self.distance,
                                              tempering_for(stats)))
+
+
+def weekday_removed(nights: list[dict], offsets: dict) -> list[dict]:
+    """The ``nights`` with each logger's offset for the night's weekday (m) taken off."""
+    if not offsets:
+        return nights
+    out = []
+    for n in nights:
+        off = offsets.get(str(n["dow"]), {})
+        out.append({**n, "res": {k: v - off.get(k, 0.0) for k, v in n["res"].items()}})
+    return out
+
+
+def learn_weekday(offsets: dict, nights: list[dict], night: dict, weight: float) -> dict:
+    """``offsets`` (weekday -> logger -> m) after one accepted ``night``: its weekday's offset moves
+    by ``weight`` towards the night's departure from the reference level (median of ``nights``,
+    offsets removed). Re-centred so each logger's offsets average zero over the weekdays learned:
+    a level shared by all weekdays belongs to the reference, not to the weekdays."""
+    level = pd.DataFrame([n["res"] for n in weekday_removed(nights, offsets)]).median()
+    key = str(night["dow"])
+    mine = dict(offsets.get(key, {}))
+    for logger, value in night["res"].items():
+        if logger in level and np.isfinite(level[logger]):
+            old = mine.get(logger, 0.0)
+            mine[logger] = old + weight * (value - float(level[logger]) - old)
+    table = pd.DataFrame({**offsets, key: mine}).fillna(0.0)          # loggers x weekdays
+    table = table.sub(table.mean(axis=1), axis=0)
+    return {d: {k: round(float(v), 5) for k, v in col.items()} for d, col in table.items()}
 
 
 def reference_frame(nights: list[dict], sensors: list[str]) -> pd.DataFrame:

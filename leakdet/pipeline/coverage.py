@@ -24,7 +24,7 @@ def network_coverage(network: str, day: str | date | None = None) -> pd.DataFram
     night-signature scan finds within 1, 3 and 7 nights, as of local ``day`` (default: the latest
     day run). ``attrs["as_of_day"]`` is the day whose state was used."""
     from leakdet.detect.coverage import detectable_flows
-    from leakdet.detect.night_signature import NIGHT_SIGNATURE_KEY, NightSignatureScan
+    from leakdet.detect.night_signature import NIGHT_SIGNATURE_KEY, NightSignatureScan, weekday_removed
 
     with get_engine().connect() as conn:
         stored = fetch_network(conn, network)
@@ -47,6 +47,8 @@ def network_coverage(network: str, day: str | date | None = None) -> pd.DataFram
                                    pipes_xy)
     if localizers is None:
         raise LeakdetError(f"{network}: fewer than 3 pressure loggers on nodes, nothing to test")
+    # The scan compares nights with their weekday's offsets removed; so is its noise learned.
+    nights = weekday_removed(nights, row.scan.get("offsets", {}))
     cover = detectable_flows(localizers.correlation.pipe_signatures(), nights)
     cover.attrs["as_of_day"] = row.as_of_day.isoformat()
     return cover
