@@ -56,6 +56,26 @@ def mismatch_text(name: str) -> str:
             f"{m['daily_sigma']:.0%}, yearly demand swing ±{m['seasonal_amplitude']:.0%}")
 
 
+def random_schedule(inp: Path, start: pd.Timestamp, end: pd.Timestamp, args) -> Path:
+    """A schedule of ``args.n_leaks`` leaks drawn at random (seed ``args.random_leaks``) on L-Town's pipes,
+    none in the training days; written to the work directory (the scorer reads the truth's copy)."""
+    import wntr
+
+    from leakdet.synth.random_schedule import random_leak_schedule, write_leak_schedule
+
+    pipes = wntr.network.WaterNetworkModel(str(inp)).pipe_name_list
+    local = "Asia/Brunei"
+    leaks = random_leak_schedule(pipes, start.tz_localize(local), end.tz_localize(local), args.n_leaks,
+                                 seed=args.random_leaks, quiet_days=max(args.train_days, 1) + 1)
+    return write_leak_schedule(leaks, get_settings().work_dir / "bench" / "ltown" / "random-leaks.csv")
+
+
+def schedule_text(args) -> str:
+    if args.random_leaks is None:
+        return "BattLeDIM 2018 leak schedule"
+    return f"**{args.n_leaks} leaks drawn at random** (`--random-leaks {args.random_leaks}`, other pipes and dates)"
+
+
 def sensor_map(yalm: Path, out: Path) -> Path:
     sections, current = {}, None
     for line in yalm.read_text().splitlines():
@@ -119,6 +139,10 @@ def main() -> None:
                     help="simulate the year without any leak: every event is a false alarm (documents the FA rate)")
     ap.add_argument("--mismatch", choices=sorted(MISMATCH), default="standard",
                     help="how far the true network is from the nominal model (see MISMATCH)")
+    ap.add_argument("--random-leaks", type=int, default=None, metavar="SEED",
+                    help="instead of the BattLeDIM 2018 schedule, leaks drawn at random (seed SEED) on other pipes "
+                         "and dates (leakdet.synth.random_schedule): does the engine hold on leaks it was not tuned on?")
+    ap.add_argument("--n-leaks", type=int, default=14, help="leaks drawn with --random-leaks")
     ap.add_argument("--engine-model", type=Path, default=None,
                     help="INP the engine is given instead of the nominal L-Town (with --reuse-truth: the truth "
                          "stays the one drawn from the nominal model; e.g. bench.truth_inp's oracle model)")
@@ -153,10 +177,14 @@ def main() -> None:
         if args.leak_free:
             schedule = work / "no-leaks.csv"
             schedule.write_text("link_id,start,end,diameter_m,type,peak\n")
+        elif args.random_leaks is not None:
+            schedule = random_schedule(inp, start, end, args)
         marker = work / "scada" / "truth.json"
         truth_id = {"days": args.days, "seed": args.seed, "leak_free": args.leak_free}
         if args.mismatch != "standard":     # old markers (no key) stay valid for the standard truth
             truth_id["mismatch"] = args.mismatch
+        if args.random_leaks is not None:
+            truth_id["random_leaks"] = [args.random_leaks, args.n_leaks]
         stored_truth = json.loads(marker.read_text()) if marker.exists() else {}
         # A truth of more days serves a shorter run (the same year from its start).
         if args.reuse_truth and stored_truth.get("days", 0) >= args.days and \
@@ -221,7 +249,7 @@ def main() -> None:
         for r in active.itertuples())
     body = f"""## Leak engine on a synthetic L-Town year (`bench/ltown_year.py`, run "{args.label}")
 
-{args.days} days from 2018-01-01, {"NO leaks (false-alarm run)" if args.leak_free else f"BattLeDIM 2018 leak schedule ({len(active)} leaks starting in the period)"},
+{args.days} days from 2018-01-01, {"NO leaks (false-alarm run)" if args.leak_free else f"{schedule_text(args)} ({len(active)} leaks starting in the period)"},
 seed {args.seed}; true network perturbed from the nominal model (see the script's docstring){mismatch_text(args.mismatch)}.
 Engine: {ENGINE}{LEARNED if args.train_days else ''}.
 

@@ -71,3 +71,24 @@ def test_battledim_ltown_schedule():
     assert p257.diameter_m == pytest.approx(0.011843)
     assert p257.peak == pd.Timestamp("2018-01-25 08:30", tz="UTC")
     assert all(l.start < l.end and l.start <= l.peak for l in leaks)
+
+
+def test_random_schedule_is_reproducible_round_trips_and_keeps_its_ranges(tmp_path):
+    from leakdet.synth.random_schedule import DIAMETER_RANGE_M, random_leak_schedule, write_leak_schedule
+
+    pipes = [f"p{i}" for i in range(200)]
+    leaks = random_leak_schedule(pipes, "2018-01-01", "2019-01-01", 30, seed=7)
+    assert leaks == random_leak_schedule(pipes, "2018-01-01", "2019-01-01", 30, seed=7)
+    assert leaks != random_leak_schedule(pipes, "2018-01-01", "2019-01-01", 30, seed=8)
+    assert len({l.link_id for l in leaks}) == 30                    # each pipe leaks once
+    assert [l.start for l in leaks] == sorted(l.start for l in leaks)
+    year_end = pd.Timestamp("2019-01-01", tz="UTC")
+    for l in leaks:
+        assert pd.Timestamp("2018-01-16", tz="UTC") <= l.start <= year_end - pd.Timedelta(days=14)
+        assert l.start < l.end < year_end
+        assert DIAMETER_RANGE_M[0] <= l.diameter_m <= DIAMETER_RANGE_M[1]
+        assert l.start <= l.peak <= l.end and (l.kind == "incipient" or l.peak == l.start)
+    assert {"abrupt", "incipient"} == {l.kind for l in leaks}
+    assert read_leak_schedule(write_leak_schedule(leaks, tmp_path / "random.csv")) == leaks
+    with pytest.raises(ValueError, match="each pipe leaks at most once"):
+        random_leak_schedule(pipes[:3], "2018-01-01", "2019-01-01", 4, seed=1)
