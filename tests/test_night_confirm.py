@@ -89,6 +89,25 @@ def test_a_better_localization_far_from_where_the_crew_was_sent_is_a_new_dispatc
     assert merge_into_open([night("night-3", "d")], placed, distance)[0] == []
 
 
+def test_a_night_scan_alarm_near_a_leak_it_has_not_seen_for_a_month_is_a_new_leak_beside_it():
+    from leakdet.detect.events import NIGHT_SIGNATURE_METHOD, merge_into_open
+
+    night = {**event("night-1", ["night-signature"], "e", T),      # 60 m from the open event's pipe
+             "details": {"sensors": ["night-signature"], "localization": NIGHT_SIGNATURE_METHOD}}
+    found = T - pd.Timedelta(days=90)
+    placed = {"id": 1, "event_key": "open-1", "link_id": "a", "detected_at": found, "last_seen": T - pd.Timedelta(days=1),
+              "localization": NIGHT_SIGNATURE_METHOD, "last_scanned": None}
+    new, updates = merge_into_open([night], [placed], distance)
+    assert updates == [] and new[0]["details"]["beside"] == "open-1"
+    # The scan saw that leak (grow) ten days ago: this is it growing, an update.
+    recent = {**placed, "last_scanned": T - pd.Timedelta(days=10)}
+    new, updates = merge_into_open([night], [recent], distance)
+    assert new == [] and [u["event_key"] for u in updates] == ["open-1"]
+    # An event localized from daytime residuals is refined as before (not a leak the scan knows).
+    daytime = {**placed, "localization": "xgboost-pairs+correlation", "signature_norm_m": 0.5}
+    assert merge_into_open([night], [daytime], distance)[0] == []
+
+
 def test_an_alarm_within_reach_of_two_open_events_updates_the_nearest_in_any_order():
     from leakdet.detect.events import merge_into_open
 
