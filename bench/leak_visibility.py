@@ -11,7 +11,6 @@ well above it is the engine's failure, not physics.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +21,7 @@ NETWORK = "l-town"
 def visibility(truth_dir: Path, start) -> pd.DataFrame:
     """Per leak of the evaluated run (index ``leak_id``): pipe, kind, peak flow (L/s), the pipe's
     one-week flow as of the day before the leak began (L/s), delay (d), distance (m), €."""
+    from leakdet.errors import LeakdetError
     from leakdet.evaluate.run import evaluate_network, load_truth
     from leakdet.pipeline.coverage import network_coverage
 
@@ -34,7 +34,7 @@ def visibility(truth_dir: Path, start) -> pd.DataFrame:
         try:
             cover = network_coverage(NETWORK, (begun - pd.Timedelta(days=1)).date())
             week = float(cover.loc[r.link_id, "lps_within_7_nights"])
-        except Exception:               # no reference nights yet that day: unknown, not zero
+        except (LeakdetError, ValueError, KeyError):    # too few reference nights that day: unknown, not zero
             week = float("nan")
         rows.append({"leak_id": r.leak_id, "link_id": r.link_id,
                      "kind": r.kind, "start": begun.date(), "peak_lps": float(flows[r.leak_id].max()),
@@ -61,13 +61,9 @@ def main() -> None:
     ap.add_argument("--train-days", type=int, default=14)
     args = ap.parse_args()
 
-    from sqlalchemy.engine import make_url
+    from bench.report import use_kept_run
 
-    from platform_core.settings import get_settings
-
-    os.environ["BNW_WORK_DIR"] = str(args.work_dir)
-    os.environ["DATABASE_URL"] = make_url(get_settings().database_url).set(database=args.database) \
-        .render_as_string(hide_password=False)
+    use_kept_run(args.database, args.work_dir)
     start = (pd.Timestamp("2018-01-01") + pd.Timedelta(days=args.train_days)).tz_localize("Asia/Brunei")
     table = visibility(args.work_dir / "bench" / "ltown" / "scada", start)
     print(markdown(table))

@@ -44,15 +44,9 @@ def main() -> None:
     ap.add_argument("--label", default="night-localization")
     args = ap.parse_args()
 
-    import os
+    from bench.report import use_kept_run
 
-    from sqlalchemy.engine import make_url
-
-    from platform_core.settings import get_settings
-
-    os.environ["BNW_WORK_DIR"] = str(args.work_dir)
-    os.environ["DATABASE_URL"] = make_url(get_settings().database_url).set(database=args.database) \
-        .render_as_string(hide_password=False)
+    use_kept_run(args.database, args.work_dir)
     result = run(args.work_dir, date.fromisoformat(args.day), args.junctions, args.seed)
     write_section(args.label, report(result, args))
     print(report(result, args))

@@ -15,7 +15,6 @@ Prints the summary and the per-leak table; nothing is written.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -31,13 +30,9 @@ def main() -> None:
     ap.add_argument("--scan", choices=("signature", "drift"), default="signature")
     args = ap.parse_args()
 
-    from sqlalchemy.engine import make_url
+    from bench.report import use_kept_run
 
-    from platform_core.settings import get_settings
-
-    os.environ["BNW_WORK_DIR"] = str(args.work_dir)
-    os.environ["DATABASE_URL"] = make_url(get_settings().database_url).set(database=args.database) \
-        .render_as_string(hide_password=False)
+    use_kept_run(args.database, args.work_dir)
     params = {k: float(v) if "." in v else int(v) for k, v in (s.split("=", 1) for s in args.set)}
     alarms = replay(args.work_dir, params, args.scan)
     summary, per_leak = score(alarms, args.work_dir / "bench" / "ltown" / "scada")

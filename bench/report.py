@@ -16,6 +16,18 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
 
 
+def use_kept_run(database: str, work_dir) -> None:
+    """Point this process at a kept ``bench.ltown_year`` run: its scratch ``database`` (on the
+    configured server) and its ``BNW_WORK_DIR``, for the scripts that diagnose such a run."""
+    from sqlalchemy.engine import make_url
+
+    from platform_core.settings import get_settings
+
+    os.environ["BNW_WORK_DIR"] = str(work_dir)
+    os.environ["DATABASE_URL"] = make_url(get_settings().database_url).set(database=database) \
+        .render_as_string(hide_password=False)
+
+
 @contextmanager
 def scratch_database():
     """A fresh migrated database on the configured server, dropped afterwards; with

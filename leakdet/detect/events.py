@@ -10,6 +10,7 @@ from sqlalchemy import text
 from leakdet.detect.night_drift import SENSOR_ID as NIGHT_DRIFT_ID
 from leakdet.detect.night_flow import SENSOR_ID as NIGHT_FLOW_ID
 from leakdet.detect.night_signature import SENSOR_ID as NIGHT_SIGNATURE_ID
+from leakdet.detect.night_signature import NightSignatureScan
 from leakdet.detect.nights import NIGHT_HOURS
 from leakdet.detect.residual_cusum import Alarm
 from leakdet.localize.nearest_pipes import candidate_pipes
@@ -152,10 +153,10 @@ NIGHT_DETECTORS = (*NIGHT_SCANS, NIGHT_FLOW_ID)
 RELOCATE_M = 100.0
 # A night-signature alarm near an open event the scan itself has not seen for this long is a new
 # leak beside a known one, not the known one growing: the scan's reference moved past the known
-# leak when it was found, and it ranks an alarm as the growth of an earlier one only within 30 days
-# (``NightSignatureScan.grown_days``). Random L-Town schedules: a 7.8 L/s leak 155 m from a 9.6 L/s
+# leak when it was found, and it ranks an alarm as the growth of an earlier one only within
+# ``NightSignatureScan.grown_days`` (30). Random L-Town schedules: a 7.8 L/s leak 155 m from a 9.6 L/s
 # leak found 3.5 months before was taken in by that leak's event (session 24).
-STALE_SCAN = pd.Timedelta(days=30)
+STALE_SCAN = pd.Timedelta(days=NightSignatureScan.grown_days)
 
 
 def merge_radius(event: dict, opened: dict) -> float:
@@ -266,7 +267,7 @@ def merge_into_open(events: list[dict], opened: list[dict], distance) -> tuple[l
             new.append(ev)
             if top is not None:
                 pool.append({"id": None, "event_key": ev["event_key"], "link_id": top, "last_seen": ev["detected_at"],
-                         "detected_at": ev["detected_at"], "last_scanned": None, **_localized(ev)})
+                             "detected_at": ev["detected_at"], "last_scanned": None, **_localized(ev)})
         else:
             match["last_seen"] = ev["detected_at"]
             if NIGHT_SIGNATURE_ID in ev.get("details", {}).get("sensors", []):
