@@ -25,7 +25,8 @@ def load_truth(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return leaks, flows
 
 
-def _utc(ts) -> pd.Timestamp:
+def as_utc(ts) -> pd.Timestamp:
+    """``ts`` in UTC; a naive time is taken to be UTC already."""
     ts = pd.Timestamp(ts)
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
@@ -58,10 +59,10 @@ def evaluate_network(network: str, truth_dir: str | Path, start=None, end=None, 
             conn, params={"n": stored.id, "statuses": list(statuses)})
     events["detected_at"] = pd.to_datetime(events["detected_at"], utc=True)
     if start is not None:
-        start = _utc(start)
+        start = as_utc(start)
         events = events[events["detected_at"] >= start]
         # A leak that was over before the evaluated period (e.g. during training) cannot be found.
         leaks = leaks[pd.to_datetime(leaks["end_utc"], utc=True) >= start]
     if end is not None:
-        events = events[events["detected_at"] < _utc(end)]
+        events = events[events["detected_at"] < as_utc(end)]
     return evaluate(events, leaks, flows, PipeDistance(stored.load()))

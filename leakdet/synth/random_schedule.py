@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from leakdet.evaluate.run import as_utc
 from leakdet.synth.leak_schedule import LeakSpec
 
 DIAMETER_RANGE_M = (0.008, 0.024)
@@ -48,7 +49,7 @@ def random_leak_schedule(pipes: list[str], start, end, n_leaks: int, seed: int,
     list of LeakSpec
         Sorted by start; times on 5-minute steps, UTC.
     """
-    start, end = _utc(start), _utc(end)
+    start, end = as_utc(start), as_utc(end)
     if n_leaks > len(pipes):
         raise ValueError(f"{n_leaks} leaks on {len(pipes)} pipes: each pipe leaks at most once")
     first, last = start + pd.Timedelta(days=quiet_days), end - pd.Timedelta(days=tail_days)
@@ -87,7 +88,3 @@ def write_leak_schedule(leaks: list[LeakSpec], path: str | Path) -> Path:
                           l.peak.isoformat()])
     return path
 
-
-def _utc(t) -> pd.Timestamp:
-    t = pd.Timestamp(t)
-    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
