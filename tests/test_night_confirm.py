@@ -87,6 +87,15 @@ def test_a_better_localization_far_from_where_the_crew_was_sent_is_a_new_dispatc
     # An event already placed by a night scan is not moved by anything (see events._refine).
     placed = [{**opened[0], "localization": NIGHT_SIGNATURE_METHOD}]
     assert merge_into_open([night("night-3", "d")], placed, distance)[0] == []
+    # ... unless a later scan alarm at least RELOCATE_GROWTH times as strong places it elsewhere:
+    # the first fit of an incipient leak came from its faintest nights.
+    def scanned(key, top, norm):
+        alarm = night(key, top)
+        return {**alarm, "details": {**alarm["details"], "signature_norm_m": norm}}
+    new, updates = merge_into_open([scanned("night-4", "d", 1.0)], placed, distance)
+    assert updates == [] and new[0]["details"]["relocates"] == "open-1"
+    assert merge_into_open([scanned("night-5", "d", 0.9)], placed, distance)[0] == []
+    assert merge_into_open([scanned("night-6", "e", 5.0)], placed, distance)[0] == []   # 60 m: same place
 
 
 def test_a_night_scan_alarm_near_a_leak_it_has_not_seen_for_a_month_is_a_new_leak_beside_it():
