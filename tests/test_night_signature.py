@@ -168,3 +168,59 @@ def test_a_weekday_pattern_is_learned_and_does_not_hide_a_leak():
     assert alarms == []
     # Friday's offset is the habit's shape: lowest at the loggers nearest pB (P2, P3).
     assert sorted(state["offsets"]["4"], key=state["offsets"]["4"].get)[:2] == ["P2", "P3"]
+
+
+POSITION = {"pA": 0.0, "pB": 250.0, "pC": 500.0, "pD": 700.0}     # pipes along a line (m)
+
+
+def along(a, b):
+    return abs(POSITION[a] - POSITION[b])
+
+
+def scan_with(leaks: dict, pair_t: float, days: int = 45) -> list:
+    """Alarms of a scan (``pair_t``) over ``days`` nights with ``leaks`` (pipe -> L/s) from night 30."""
+    rng, state, alarms = np.random.default_rng(5), None, []
+    scan = NightSignatureScan(SIGNATURES, distance=along, pair_t=pair_t)
+    for i, day in enumerate(pd.date_range("2025-01-06", periods=days, freq="D")):
+        drop = sum(SIGNATURES[p] * lps / 3.0 for p, lps in leaks.items()) if i >= 30 else None
+        found, state = scan.step_day(day_frame(day, rng, drop), state)
+        alarms += found
+    return alarms
+
+
+def test_two_leaks_at_once_far_apart_are_split_into_two_alarms():
+    """Two leaks beginning the same day at the two ends of the network: one pipe cannot explain
+    the drop, two can; each part is ranked on the drop less the other's share."""
+    split = scan_with({"pA": 2.0, "pD": 2.0}, pair_t=5.0)
+    assert sorted(a.candidates[0][0] for a in split) == ["pA", "pD"]
+    assert [a.part for a in split] == [0, 1]
+    assert len({a.detected_at for a in split}) == 1
+    one = scan_with({"pA": 2.0, "pD": 2.0}, pair_t=0.0)          # off: one alarm as before
+    assert len(one) == 1 and one[0].part == 0
+
+
+def test_one_leak_is_not_split():
+    alarms = scan_with({"pC": 2.0}, pair_t=5.0)
+    assert [a.candidates[0][0] for a in alarms] == ["pC"] and alarms[0].part == 0
+
+
+def test_best_pair_finds_the_two_pipes_and_their_sizes():
+    from leakdet.detect.night_signature import best_pair
+
+    drop = 0.5 * SIGNATURES["pA"] + 1.5 * SIGNATURES["pD"]
+    pair = best_pair(drop, np.eye(len(SENSORS)), SIGNATURES.to_numpy(), SIGNATURES.columns, along, 300.0)
+    found = {SIGNATURES.columns[pair["i"]]: pair["scale_i"], SIGNATURES.columns[pair["j"]]: pair["scale_j"]}
+    assert found == {"pA": pytest.approx(0.5), "pD": pytest.approx(1.5)}
+    assert pair["gain_t"] > 0
+    assert best_pair(drop, np.eye(len(SENSORS)), SIGNATURES.to_numpy(), SIGNATURES.columns, along, 1000.0) is None
+
+
+def test_the_two_parts_of_a_split_alarm_are_two_events():
+    from leakdet.detect.events import build_events
+
+    split = scan_with({"pA": 2.0, "pD": 2.0}, pair_t=5.0)
+    events = build_events(split, None, {}, pd.DataFrame(columns=["x", "y"]), pd.DataFrame(columns=["x", "y"]),
+                          "leak-detector")
+    assert sorted(e["candidates"][0][0] for e in events) == ["pA", "pD"]
+    assert len({e["event_key"] for e in events}) == 2
+    assert events[1]["event_key"] == events[0]["event_key"] + ":1"

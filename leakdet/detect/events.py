@@ -25,8 +25,9 @@ LOCALIZATION_METHODS = {"CorrelationLocalizer": "sensitivity-correlation", "XGBo
 
 def group_alarms(alarms: list[Alarm]) -> list[list[Alarm]]:
     groups: list[list[Alarm]] = []
-    for alarm in sorted(alarms, key=lambda a: a.detected_at):
-        if groups and alarm.detected_at - groups[-1][0].detected_at <= GROUP_WINDOW:
+    for alarm in sorted(alarms, key=lambda a: (a.detected_at, a.part)):
+        # The second leak of a split alarm is a leak of its own, not the first seen again.
+        if groups and not alarm.part and alarm.detected_at - groups[-1][0].detected_at <= GROUP_WINDOW:
             groups[-1].append(alarm)
         else:
             groups.append([alarm])
@@ -112,7 +113,8 @@ def build_events(alarms: list[Alarm], inflow: pd.Series | None, state: dict,
         if flow is None:
             flow, source = estimate_flow_lps(state, inflow, start, first.detected_at), "inflow vs hour-of-day"
         events.append({
-            "event_key": f"{detector}:{first.sensor_id}:{first.detected_at:%Y%m%dT%H%MZ}",
+            "event_key": f"{detector}:{first.sensor_id}:{first.detected_at:%Y%m%dT%H%MZ}"
+                         + (f":{first.part}" if first.part else ""),
             "detected_at": first.detected_at, "estimated_start": start,
             "est_flow_lps": flow,
             "candidates": list(zip(cands["link_id"], cands["probability"].round(4))),

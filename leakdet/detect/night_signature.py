@@ -88,6 +88,14 @@ class NightSignatureScan:
         (m) of an alarm's best pipe may be the same leak, seen before it grew.
     grown_days : int
         How long (days) an alarm's shift of the reference is remembered for that.
+    pair_t : float
+        With ``distance``, an alarm whose drop two pipes at least ``pair_apart_m`` apart explain
+        better than one by this much (the square root of the extra whitened energy, in noise
+        standard deviations) is raised as two leaks, each ranked on the drop less the other's
+        fitted share (:func:`best_pair`). 0 = one leak per alarm. Leaks that begin within days of
+        each other otherwise give one alarm placed between them, near neither.
+    pair_apart_m : float
+        How far apart (m) the two pipes of a split alarm must be: nearer, one crew visit covers both.
     weekday_weight : float
         Weight of an accepted night in its weekday's offset per logger (an exponential mean of
         the night minus the reference level); nights are compared with those offsets removed.
@@ -110,6 +118,8 @@ class NightSignatureScan:
     grown_radius: float = 500.0
     grown_days: int = 30
     weekday_weight: float = 0.0
+    pair_t: float = 0.0
+    pair_apart_m: float = 300.0
 
     def initial_state(self) -> dict:
         return {"nights": [], "n_accepted": 0, "S": 0.0, "start": None, "recent": [], "rises": [], "shifts": [],
@@ -128,15 +138,7 @@ class NightSignatureScan:
         drop = hist.median() - cur[use]
         precision = night_noise_precision(hist)
         sig = self.signatures.loc[hist.columns].to_numpy(dtype=float)
-        a = drop.to_numpy() @ precision @ sig
-        b = np.einsum("ij,ik,kj->j", sig, precision, sig)
-        ok = b > 1e-12
-        t = np.where(ok, a / np.sqrt(np.where(ok, b, 1.0)), 0.0)
-        scale = np.where(ok, a / np.where(ok, b, 1.0), 0.0)
-        stats = pd.DataFrame({"t": t, "scale": scale}, index=self.signatures.columns)
-        d = drop.to_numpy()
-        stats.attrs.update(energy=float(d @ precision @ d), n=int(use.sum()))
-        return stats, drop
+        return pipe_statistics(drop, precision, sig, self.signatures.columns), drop
 
     def step_day(self, frame: pd.DataFrame, state: dict | None, learn_only: bool = False
                  ) -> tuple[list[Alarm], dict]:
@@ -176,7 +178,7 @@ class NightSignatureScan:
                 self._rise(state, night, *seen)
                 return [], state
             located = self._grown(state, night["day"], reference, mean, seen)
-            alarms.append(self._alarm(night, state, *located))
+            alarms += self._split(night, state, *located) or [self._alarm(night, state, *located)]
             self._shift(state, seen[1])
             self._remember_shift(state, night["day"], located[0], seen[1])
         elif best <= self.learn_band:
@@ -246,13 +248,96 @@ class NightSignatureScan:
         state["shifts"] = []       # what earlier alarms found is repaired, or no longer comparable
         self._shift(state, drop)
 
-    def _alarm(self, night: dict, state: dict, stats: pd.DataFrame, drop: pd.Series) -> Alarm:
+    def _alarm(self, night: dict, state: dict, stats: pd.DataFrame, drop: pd.Series, part: int = 0) -> Alarm:
         return Alarm(SENSOR_ID, pd.Timestamp(night["end"]), rise_start(state["start"]), float(state["S"]),
                      float(drop.max()),
                      signature={k: round(float(v), 4) for k, v in drop.items()},
                      strength=round(float(stats["t"].max()), 2),
                      candidates=ranked_pipes(stats["t"], self.top_k, self.sharpness, self.distance,
-                                             tempering_for(stats)))
+                                             tempering_for(stats)),
+                     part=part)
+
+    def _split(self, night: dict, state: dict, stats: pd.DataFrame, drop: pd.Series) -> list[Alarm]:
+        """Two alarms, one per leak, when two pipes far apart explain the drop much better than
+        one (see ``pair_t``); else none. Each is ranked on the drop less the other leak's fitted
+        share, so each part is localized as a single leak would be."""
+        fit = stats.attrs.get("fit")
+        if self.pair_t <= 0 or self.distance is None or fit is None:
+            return []
+        precision, sig = fit()
+        pair = best_pair(drop, precision, sig, stats.index, self.distance, self.pair_apart_m)
+        if pair is None or pair["gain_t"] < self.pair_t:
+            return []
+        parts = []
+        for mine, other, scale in ((pair["i"], pair["j"], pair["scale_j"]), (pair["j"], pair["i"], pair["scale_i"])):
+            rest = drop - scale * sig[:, other]
+            parts.append((pipe_statistics(rest, precision, sig, stats.index), rest))
+        alarms = [self._alarm(night, state, *part, part=n) for n, part in enumerate(parts)]
+        tops = [a.candidates[0][0] for a in alarms]
+        if self.distance(tops[0], tops[1]) <= self.pair_apart_m:
+            return []          # both parts point one crew to the same place: one leak
+        return alarms
+
+
+def pipe_statistics(drop: pd.Series, precision: np.ndarray, sig: np.ndarray, pipes) -> pd.DataFrame:
+    """Per pipe (rows, ``pipes``): the whitened matched-filter statistic ``t`` of ``drop`` (m per
+    logger) for a leak at that pipe and the least-squares ``scale`` of its signature (``sig``,
+    loggers x pipes, in ``drop``'s order), under the noise ``precision`` (1/m²). ``attrs``: the
+    drop's whitened ``energy``, the loggers ``n``, and ``fit`` giving back (precision, sig)."""
+    d = drop.to_numpy(dtype=float)
+    a = d @ precision @ sig
+    b = np.einsum("ij,ik,kj->j", sig, precision, sig)
+    ok = b > 1e-12
+    t = np.where(ok, a / np.sqrt(np.where(ok, b, 1.0)), 0.0)
+    scale = np.where(ok, a / np.where(ok, b, 1.0), 0.0)
+    stats = pd.DataFrame({"t": t, "scale": scale}, index=pipes)
+    # A function, not the arrays: attrs are copied with the frame, a function is not.
+    stats.attrs.update(energy=float(d @ precision @ d), n=len(d), fit=lambda: (precision, sig))
+    return stats
+
+
+PAIR_SHORTLIST = 400     # pipes (by one-pipe t) among which the two-leak fit looks for its pair
+
+
+def best_pair(drop: pd.Series, precision: np.ndarray, sig: np.ndarray, pipes, distance,
+              apart_m: float, max_overlap: float = 0.95) -> dict | None:
+    """The two pipes, at least ``apart_m`` apart, whose leaks (both of positive size) together
+    explain the most whitened energy of ``drop``; None if no such pair.
+
+    Returns positions ``i``, ``j`` (columns of ``sig``), their scales, and ``gain_t``: the square
+    root of the energy the pair explains beyond the best single pipe (noise standard deviations).
+    Pipes whose whitened signatures are nearly parallel (cosine above ``max_overlap``) are not a
+    pair: their fit is ill-conditioned and they are one search area anyway."""
+    d = drop.to_numpy(dtype=float)
+    a = d @ precision @ sig
+    g_diag = np.einsum("ij,ik,kj->j", sig, precision, sig)
+    ok = np.flatnonzero(g_diag > 1e-12)
+    if len(ok) < 2:
+        return None
+    single = a[ok] ** 2 / g_diag[ok]
+    short = ok[np.argsort(-np.where(a[ok] > 0, single, -1.0))[:PAIR_SHORTLIST]]
+    s = sig[:, short]
+    g = s.T @ precision @ s
+    ai, gd = a[short], np.diag(g)
+    det = np.outer(gd, gd) - g ** 2
+    cosine = g / np.sqrt(np.outer(gd, gd))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale_i = (gd[None, :] * ai[:, None] - g * ai[None, :]) / det
+        scale_j = (gd[:, None] * ai[None, :] - g * ai[:, None]) / det
+        energy = (ai[:, None] ** 2 * gd[None, :] - 2 * g * ai[:, None] * ai[None, :] + ai[None, :] ** 2 * gd[:, None]) / det
+    valid = (np.triu(np.ones_like(g, dtype=bool), 1) & (np.abs(cosine) < max_overlap)
+             & (scale_i > 0) & (scale_j > 0) & np.isfinite(energy))
+    names = [str(pipes[k]) for k in short]
+    best_single = float(np.max(np.where(a[ok] > 0, single, 0.0)))
+    for flat in np.argsort(-np.where(valid, energy, -np.inf), axis=None):
+        x, y = np.unravel_index(flat, energy.shape)
+        if not valid[x, y]:
+            return None
+        if distance(names[x], names[y]) >= apart_m:
+            return {"i": int(short[x]), "j": int(short[y]), "scale_i": float(scale_i[x, y]),
+                    "scale_j": float(scale_j[x, y]),
+                    "gain_t": float(np.sqrt(max(energy[x, y] - best_single, 0.0)))}
+    return None
 
 
 def weekday_removed(nights: list[dict], offsets: dict) -> list[dict]:

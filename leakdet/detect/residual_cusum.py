@@ -59,6 +59,7 @@ class Alarm:
     flow_lps: float | None = None      # leak flow the alarm measured (night-flow alarms), L/s
     strength: float | None = None      # how far the signature stands out of the loggers' noise
     candidates: list | None = None     # (pipe, probability) pairs when the detector localizes itself
+    part: int = 0                      # which of the leaks one alarm found (a split night-signature alarm)
 
 
 @dataclass
