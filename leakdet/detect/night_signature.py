@@ -271,7 +271,7 @@ class NightSignatureScan:
         if pair is None or pair["gain_t"] < self.pair_t:
             return []
         parts = []
-        for mine, other, scale in ((pair["i"], pair["j"], pair["scale_j"]), (pair["j"], pair["i"], pair["scale_i"])):
+        for other, scale in ((pair["j"], pair["scale_j"]), (pair["i"], pair["scale_i"])):
             rest = drop - scale * sig[:, other]
             parts.append((pipe_statistics(rest, precision, sig, stats.index), rest))
         alarms = [self._alarm(night, state, *part, part=n) for n, part in enumerate(parts)]
