@@ -13,6 +13,11 @@ SENSORS = [f"P{i}" for i in range(8)]
 SIGNATURES = pd.DataFrame(
     {pipe: [0.3 * np.exp(-abs(i - centre)) - 0.02 for i in range(len(SENSORS))]
      for pipe, centre in {"pA": 0, "pB": 2.5, "pC": 5, "pD": 7}.items()}, index=SENSORS)
+POSITION = {"pA": 0.0, "pB": 250.0, "pC": 500.0, "pD": 700.0}     # the same pipes along a line (m)
+
+
+def along(a, b):
+    return abs(POSITION[a] - POSITION[b])
 
 
 def day_frame(day: pd.Timestamp, rng, drop: pd.Series | None = None, from_hour: int = 0) -> pd.DataFrame:
@@ -117,11 +122,6 @@ def test_a_leak_that_alarms_again_as_it_grows_is_localized_on_its_whole_drop():
     """The second alarm of a leak that grew is ranked on the drop since before the first alarm
     (both steps), not only on the growth since the reference moved; the reference still moves
     by the growth alone, so the leak does not alarm a third time."""
-    position = {"pA": 0.0, "pB": 250.0, "pC": 500.0, "pD": 700.0}
-
-    def along(a, b):
-        return abs(position[a] - position[b])
-
     def grow(scan):
         rng, state, alarms = np.random.default_rng(3), None, []
         for i, day in enumerate(pd.date_range("2025-01-06", periods=80, freq="D")):
@@ -168,13 +168,6 @@ def test_a_weekday_pattern_is_learned_and_does_not_hide_a_leak():
     assert alarms == []
     # Friday's offset is the habit's shape: lowest at the loggers nearest pB (P2, P3).
     assert sorted(state["offsets"]["4"], key=state["offsets"]["4"].get)[:2] == ["P2", "P3"]
-
-
-POSITION = {"pA": 0.0, "pB": 250.0, "pC": 500.0, "pD": 700.0}     # pipes along a line (m)
-
-
-def along(a, b):
-    return abs(POSITION[a] - POSITION[b])
 
 
 def scan_with(leaks: dict, pair_t: float, days: int = 45) -> list:
