@@ -170,10 +170,11 @@ def test_a_weekday_pattern_is_learned_and_does_not_hide_a_leak():
     assert sorted(state["offsets"]["4"], key=state["offsets"]["4"].get)[:2] == ["P2", "P3"]
 
 
-def scan_with(leaks: dict, pair_t: float, days: int = 45) -> list:
-    """Alarms of a scan (``pair_t``) over ``days`` nights with ``leaks`` (pipe -> L/s) from night 30."""
+def scan_with(leaks: dict, pair_t: float, days: int = 45, **options) -> list:
+    """Alarms of a scan (``pair_t``, other ``options``) over ``days`` nights with ``leaks`` (pipe -> L/s)
+    from night 30."""
     rng, state, alarms = np.random.default_rng(5), None, []
-    scan = NightSignatureScan(SIGNATURES, distance=along, pair_t=pair_t)
+    scan = NightSignatureScan(SIGNATURES, distance=along, pair_t=pair_t, **options)
     for i, day in enumerate(pd.date_range("2025-01-06", periods=days, freq="D")):
         drop = sum(SIGNATURES[p] * lps / 3.0 for p, lps in leaks.items()) if i >= 30 else None
         found, state = scan.step_day(day_frame(day, rng, drop), state)
@@ -195,6 +196,16 @@ def test_two_leaks_at_once_far_apart_are_split_into_two_alarms():
 def test_one_leak_is_not_split():
     alarms = scan_with({"pC": 2.0}, pair_t=5.0)
     assert [a.candidates[0][0] for a in alarms] == ["pC"] and alarms[0].part == 0
+
+
+def test_a_split_needs_the_one_leak_fit_far_from_both_parts():
+    """With ``pair_far_m`` an alarm is split only when its one-pipe fit lies away from both parts:
+    a dominant leak draws the fit to itself, and the alarm stays one."""
+    leaks = {"pA": 4.0, "pD": 1.5}
+    split = scan_with(leaks, pair_t=5.0)
+    assert [(a.candidates[0][0], a.part) for a in split] == [("pA", 0), ("pD", 1)]
+    kept = scan_with(leaks, pair_t=5.0, pair_far_m=150.0)
+    assert [(a.candidates[0][0], a.part) for a in kept] == [("pA", 0)]
 
 
 def test_best_pair_finds_the_two_pipes_and_their_sizes():

@@ -98,6 +98,11 @@ class NightSignatureScan:
         default (docs/benchmarks.md, session 25).
     pair_apart_m : float
         How far apart (m) the two pipes of a split alarm must be: nearer, one crew visit covers both.
+    pair_far_m : float
+        Split only when the one-leak alarm sends the crew farther than this (m) from both parts:
+        two leaks pull the one-pipe fit between them, while one leak with model error the single
+        pipe cannot fit leaves it beside one part, and the other part is then the model error.
+        0 = no such test.
     weekday_weight : float
         Weight of an accepted night in its weekday's offset per logger (an exponential mean of
         the night minus the reference level); nights are compared with those offsets removed.
@@ -122,6 +127,7 @@ class NightSignatureScan:
     weekday_weight: float = 0.0
     pair_t: float = 0.0
     pair_apart_m: float = 300.0
+    pair_far_m: float = 0.0
 
     def initial_state(self) -> dict:
         return {"nights": [], "n_accepted": 0, "S": 0.0, "start": None, "recent": [], "rises": [], "shifts": [],
@@ -278,6 +284,10 @@ class NightSignatureScan:
         tops = [a.candidates[0][0] for a in alarms]
         if self.distance(tops[0], tops[1]) <= self.pair_apart_m:
             return []          # both parts point one crew to the same place: one leak
+        if self.pair_far_m > 0:
+            single = self._alarm(night, state, stats, drop).candidates[0][0]
+            if min(self.distance(single, top) for top in tops) <= self.pair_far_m:
+                return []      # the one-leak fit already sends the crew to one part
         return alarms
 
 
