@@ -94,15 +94,16 @@ class NightSignatureScan:
         standard deviations) is raised as two leaks, each ranked on the drop less the other's
         fitted share (:func:`best_pair`). 0 = one leak per alarm. Leaks that begin within days of
         each other otherwise give one alarm placed between them, near neither. Seven L-Town years
-        at 6: two more leaks and +9.5 points of score, but 56 false alarms against 43, so off by
-        default (docs/benchmarks.md, session 25).
+        at 6 with ``pair_far_m`` 200: +11.5 points of score, one leak more, 45 false alarms
+        against 43 (without ``pair_far_m``: 56; docs/benchmarks.md, sessions 25 and 26).
     pair_apart_m : float
         How far apart (m) the two pipes of a split alarm must be: nearer, one crew visit covers both.
     pair_far_m : float
         Split only when the one-leak alarm sends the crew farther than this (m) from both parts:
         two leaks pull the one-pipe fit between them, while one leak with model error the single
         pipe cannot fit leaves it beside one part, and the other part is then the model error.
-        0 = no such test.
+        0 = no such test. Scan-alone replays of seven L-Town years: at 100 to 200 m, three of the
+        five leaks the split found were kept and five of its six false alarms dropped (session 26).
     weekday_weight : float
         Weight of an accepted night in its weekday's offset per logger (an exponential mean of
         the night minus the reference level); nights are compared with those offsets removed.
@@ -125,9 +126,9 @@ class NightSignatureScan:
     grown_radius: float = 500.0
     grown_days: int = 30
     weekday_weight: float = 0.0
-    pair_t: float = 0.0
+    pair_t: float = 6.0
     pair_apart_m: float = 300.0
-    pair_far_m: float = 0.0
+    pair_far_m: float = 200.0
 
     def initial_state(self) -> dict:
         return {"nights": [], "n_accepted": 0, "S": 0.0, "start": None, "recent": [], "rises": [], "shifts": [],
