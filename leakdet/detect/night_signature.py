@@ -298,8 +298,7 @@ def pipe_statistics(drop: pd.Series, precision: np.ndarray, sig: np.ndarray, pip
     loggers x pipes, in ``drop``'s order), under the noise ``precision`` (1/m²). ``attrs``: the
     drop's whitened ``energy``, the loggers ``n``, and ``fit`` giving back (precision, sig)."""
     d = drop.to_numpy(dtype=float)
-    a = d @ precision @ sig
-    b = np.einsum("ij,ik,kj->j", sig, precision, sig)
+    a, b = matched_filter(d, precision, sig)
     ok = b > 1e-12
     t = np.where(ok, a / np.sqrt(np.where(ok, b, 1.0)), 0.0)
     scale = np.where(ok, a / np.where(ok, b, 1.0), 0.0)
@@ -307,6 +306,12 @@ def pipe_statistics(drop: pd.Series, precision: np.ndarray, sig: np.ndarray, pip
     # A function, not the arrays: attrs are copied with the frame, a function is not.
     stats.attrs.update(energy=float(d @ precision @ d), n=len(d), fit=lambda: (precision, sig))
     return stats
+
+
+def matched_filter(d: np.ndarray, precision: np.ndarray, sig: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per pipe (columns of ``sig``): the whitened correlation ``a`` = s'Pd of the drop ``d`` with its
+    signature s, and the signature's whitened energy ``b`` = s'Ps."""
+    return d @ precision @ sig, np.einsum("ij,ik,kj->j", sig, precision, sig)
 
 
 PAIR_SHORTLIST = 400     # pipes (by one-pipe t) among which the two-leak fit looks for its pair
@@ -321,9 +326,7 @@ def best_pair(drop: pd.Series, precision: np.ndarray, sig: np.ndarray, pipes, di
     root of the energy the pair explains beyond the best single pipe (noise standard deviations).
     Pipes whose whitened signatures are nearly parallel (cosine above ``max_overlap``) are not a
     pair: their fit is ill-conditioned and they are one search area anyway."""
-    d = drop.to_numpy(dtype=float)
-    a = d @ precision @ sig
-    g_diag = np.einsum("ij,ik,kj->j", sig, precision, sig)
+    a, g_diag = matched_filter(drop.to_numpy(dtype=float), precision, sig)
     ok = np.flatnonzero(g_diag > 1e-12)
     if len(ok) < 2:
         return None
