@@ -187,7 +187,8 @@ class NightSignatureScan:
                 self._rise(state, night, *seen)
                 return [], state
             located = self._grown(state, night["day"], reference, mean, seen)
-            alarms += self._split(night, state, *located) or [self._alarm(night, state, *located)]
+            single = self._alarm(night, state, *located)
+            alarms += self._split(night, state, *located, single) or [single]
             self._shift(state, seen[1])
             self._remember_shift(state, night["day"], located[0], seen[1])
         elif best <= self.learn_band:
@@ -266,9 +267,11 @@ class NightSignatureScan:
                                              tempering_for(stats)),
                      part=part)
 
-    def _split(self, night: dict, state: dict, stats: pd.DataFrame, drop: pd.Series) -> list[Alarm]:
+    def _split(self, night: dict, state: dict, stats: pd.DataFrame, drop: pd.Series,
+               single: Alarm) -> list[Alarm]:
         """Two alarms, one per leak, when two pipes far apart explain the drop much better than
-        one (see ``pair_t``); else none. Each is ranked on the drop less the other leak's fitted
+        one (see ``pair_t``) and the one-leak alarm ``single`` sends the crew to neither (see
+        ``pair_far_m``); else none. Each is ranked on the drop less the other leak's fitted
         share, so each part is localized as a single leak would be."""
         fit = stats.attrs.get("fit")
         if self.pair_t <= 0 or self.distance is None or fit is None:
@@ -286,8 +289,7 @@ class NightSignatureScan:
         if self.distance(tops[0], tops[1]) <= self.pair_apart_m:
             return []          # both parts point one crew to the same place: one leak
         if self.pair_far_m > 0:
-            single = self._alarm(night, state, stats, drop).candidates[0][0]
-            if min(self.distance(single, top) for top in tops) <= self.pair_far_m:
+            if min(self.distance(single.candidates[0][0], top) for top in tops) <= self.pair_far_m:
                 return []      # the one-leak fit already sends the crew to one part
         return alarms
 
