@@ -5,7 +5,7 @@ import json
 
 import pandas as pd
 
-from leakdet.detect.night_confirm import REPAIR_MEMORY, confirm_at_night, doubted, from_state, to_state
+from leakdet.detect.night_confirm import confirm_at_night, from_state, to_state
 from leakdet.detect.nights import night_end
 
 T = pd.Timestamp("2024-05-09 06:00", tz="UTC")              # 14:00 local
@@ -30,7 +30,7 @@ def test_the_night_takes_in_a_daytime_event_near_it_and_raises_a_far_one_at_its_
     near = event("day-1", ["zone:4"], "b", T, start=T - pd.Timedelta(hours=3))
     far = event("day-2", ["P_n1"], "c", T + pd.Timedelta(hours=2))
     night = event("night-1", ["night-signature"], "a", ends, start=T)
-    raised, nightly = confirm_at_night([far, near], [night], distance, ends)
+    raised, nightly = confirm_at_night([far, near], [night], distance, ends, tested=True)
     # 600 m: the night event is the leak, localized by the night, started when the day's alarm saw it.
     assert [e["event_key"] for e in nightly] == ["night-1"]
     assert nightly[0]["details"]["sensors"] == ["night-signature", "zone:4"]
@@ -132,12 +132,13 @@ def test_an_alarm_within_reach_of_two_open_events_updates_the_nearest_in_any_ord
         assert [u["event_key"] for u in updates] == ["open-b"]
 
 
-def test_an_unconfirmed_alarm_is_doubted_only_soon_after_a_repair_and_on_a_night_that_was_tested():
-    at = night_end("2024-05-10")
-    day = pd.Timedelta(days=1)
-    assert doubted(True, at - 3 * day, at)
-    assert doubted(True, at, at)                           # a repair recognised this very night
-    assert not doubted(False, at - 3 * day, at)            # the night scans could not look (warm-up, no data)
-    assert not doubted(True, None, at)                     # no repair: raised as a leak, as before
-    assert not doubted(True, at - REPAIR_MEMORY - day, at)
-    assert not doubted(True, at + day, at)                 # a later repair is not known at ``at``
+def test_an_alarm_the_tested_night_did_not_confirm_goes_to_the_analyst_not_a_crew():
+    ends = night_end("2024-05-10")
+    far = event("day-2", ["P_n1"], "c", T)
+    night = event("night-1", ["night-signature"], "a", ends, start=T)
+    raised, _ = confirm_at_night([far], [night], distance, ends, tested=True)
+    assert [(e["event_key"], e["status"]) for e in raised] == [("day-2", "unconfirmed")]
+    # Without a tested night (the scans' warm-up, or no night data) nothing speaks against it.
+    raised, _ = confirm_at_night([far], [night], distance, ends, tested=False)
+    assert [e["event_key"] for e in raised] == ["day-2"] and "status" not in raised[0]
+    assert "status" not in far                                        # the input is not changed

@@ -13,14 +13,17 @@ small leak over a few hours, so:
 - at that night's end, a night event (night-signature, night-drift or night-flow alarm) within
   :data:`CONFIRM_RADIUS_M` of it takes it in: one event, localized by the night, whose estimated
   start is the earlier of the two and whose details keep the daytime alarm;
-- otherwise it is raised then with its own candidates; but within :data:`REPAIR_MEMORY` of a
-  recognised repair (a night rise shaped like an open event's leak going away), and when the
-  night scans could test that night, it is raised as "unconfirmed": shown to the analyst, no crew
-  sent. The loggers' hour-of-week baselines learn, while a leak runs for weeks, the offset its
-  demand compensation puts on loggers away from it (the simulation spreads the leak's inflow
-  over every junction); once the leak is repaired those loggers sit below what they learned, for
-  days, mostly in the daytime when flows and so that offset are largest. On the L-Town years
-  most daytime alarms the night did not confirm were such drops (docs/benchmarks.md, session 20).
+- otherwise it is raised then, with its own candidates, as "unconfirmed" (shown to the analyst,
+  no crew sent) when the night scans could test that night, and as a leak when they could not
+  (warm-up, no night data). A night that tests for every pipe's leak shape and finds nothing near
+  the alarm is evidence against it: on seven L-Town years 12 of the 20 such alarms raised with a
+  crew were false alarms (336-1335 m from the nearest running leak, or none running); of the 6
+  leaks among them, three were found 1-2 days later by a night alarm, two came before the scans
+  tested, and a slow 1.2 L/s leak of the 2018 schedule found after 220 days was lost
+  (docs/benchmarks.md, session 27). Many are drops after a repair: the loggers' hour-of-week
+  baselines learn, while a leak runs for weeks, the offset its demand compensation puts on loggers
+  away from it; once it is repaired those loggers sit below what they learned, for days, mostly by
+  day (session 20, which first doubted only the alarms within 10 days of a recognised repair).
 
 Bursts (at or above :data:`URGENT_FLOW_LPS`) are raised at once: a crew goes out for them
 whatever the localization. Everything is decided from data up to the night's end, so a batch
@@ -30,12 +33,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from leakdet.store.models import UNCONFIRMED
+
 HELD_KEY = "held_events"
-REPAIR_KEY = "last_repair_at"      # when a rise last looked like an open event's repair (ISO, UTC)
 URGENT_FLOW_LPS = 10.0
-# How long after a recognised repair an unconfirmed daytime alarm is doubted: on the L-Town years
-# 12 of 18 false alarms raised that way came 0-9 days after one (docs/benchmarks.md, session 20).
-REPAIR_MEMORY = pd.Timedelta(days=10)
 # Daytime localizations of L-Town leaks were off by up to about 700 m: a night event this near is the same leak.
 CONFIRM_RADIUS_M = 1000.0
 
@@ -44,13 +45,14 @@ def is_urgent(event: dict) -> bool:
     return event["est_flow_lps"] is not None and event["est_flow_lps"] >= URGENT_FLOW_LPS
 
 
-def confirm_at_night(waiting: list[dict], night_events: list[dict], distance, at: pd.Timestamp
-                     ) -> tuple[list[dict], list[dict]]:
+def confirm_at_night(waiting: list[dict], night_events: list[dict], distance, at: pd.Timestamp, *,
+                     tested: bool) -> tuple[list[dict], list[dict]]:
     """Resolve pressure events ``waiting`` for the night that ends ``at``.
 
     Returns ``(raised, night_events)``: the waiting events no night event took in, raised at
-    ``at``; and the night events, each with the waiting events it took in (the nearest night
-    event within :data:`CONFIRM_RADIUS_M` of the waiting event's top pipe takes it).
+    ``at`` (status "unconfirmed" when the night scans ``tested`` that night); and the night
+    events, each with the waiting events it took in (the nearest night event within
+    :data:`CONFIRM_RADIUS_M` of the waiting event's top pipe takes it).
     """
     night_events = [dict(e, details=dict(e["details"])) for e in night_events]
     raised = []
@@ -61,7 +63,8 @@ def confirm_at_night(waiting: list[dict], night_events: list[dict], distance, at
         near = [(d, i) for d, i in near if d <= CONFIRM_RADIUS_M]
         if not near:
             raised.append({**ev, "detected_at": max(ev["detected_at"], at),
-                           "details": {**ev["details"], "first_alarm_at": ev["detected_at"].isoformat()}})
+                           "details": {**ev["details"], "first_alarm_at": ev["detected_at"].isoformat()},
+                           **({"status": UNCONFIRMED} if tested else {})})
             continue
         n = night_events[min(near)[1]]
         n["estimated_start"] = min(n["estimated_start"], ev["estimated_start"])
@@ -71,13 +74,6 @@ def confirm_at_night(waiting: list[dict], night_events: list[dict], distance, at
             {"event_key": ev["event_key"], "detected_at": ev["detected_at"].isoformat(), "top": top,
              "est_flow_lps": ev["est_flow_lps"]})
     return raised, night_events
-
-
-def doubted(night_tested: bool, last_repair: pd.Timestamp | None, at: pd.Timestamp) -> bool:
-    """Whether a waiting event no night event took in at ``at`` is raised "unconfirmed": the night
-    scans tested that night (``night_tested``: past their warm-up, with the night's data) and a
-    repair was recognised (``last_repair``) within :data:`REPAIR_MEMORY` before ``at``."""
-    return night_tested and last_repair is not None and at - REPAIR_MEMORY <= last_repair <= at
 
 
 def sources(event: dict) -> set[str]:

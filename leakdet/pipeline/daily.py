@@ -127,13 +127,11 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
     from leakdet.detect.night_flow import NIGHT_FLOW_KEY, NightFlowStep
     from leakdet.detect.night_drift import NIGHT_DRIFT_KEY, NightDriftScan
     from leakdet.detect.night_drift import SENSOR_ID as DRIFT_ID
-    from leakdet.detect.night_confirm import (HELD_KEY, REPAIR_KEY, confirm_at_night, doubted, from_state,
-                                              is_urgent, sources, to_state)
+    from leakdet.detect.night_confirm import HELD_KEY, confirm_at_night, from_state, is_urgent, sources, to_state
     from leakdet.detect.night_signature import NIGHT_SIGNATURE_KEY, NightSignatureScan
     from leakdet.detect.nights import night_end, night_residuals
     from leakdet.localize.nearest_pipes import network_points
     from leakdet.localize.relocalize import relocalize_open_events, save_night_deviation
-    from leakdet.store.models import UNCONFIRMED
 
     day = as_day(day)
     frame = pd.read_parquet(residuals_path)
@@ -182,19 +180,13 @@ def detect_day(network: str, day: str | date, residuals_path: str, detector: Res
     # Small daytime leaks wait for the night after them, which localizes them better.
     urgent = [e for e in pressure if is_urgent(e)]
     later = [e for e in pressure if not is_urgent(e) and e["detected_at"] > ends]
+    # One the night scans tested and did not confirm goes to the analyst, not a crew.
     raised, nightly = confirm_at_night(held + [e for e in pressure if not is_urgent(e) and e["detected_at"] <= ends],
-                                       nightly, distance, ends)
+                                       nightly, distance, ends, tested=night_tested)
     events = urgent + raised + nightly + later
     if events:
         events, updates = merge_into_open(events, opened, distance)
     recovered = recoveries(opened, rises, distance) if rises and opened else []
-    # The last recognised repair travels in the state (a re-run of a past day sees what its first run saw).
-    repairs = [pd.Timestamp(r["end"]) for _, r in recovered]
-    last_repair = max(repairs + ([pd.Timestamp(state[REPAIR_KEY])] if state.get(REPAIR_KEY) else []), default=None)
-    new_state[REPAIR_KEY] = None if last_repair is None else last_repair.isoformat()
-    if raised and doubted(night_tested, last_repair, ends):
-        keys = {e["event_key"] for e in raised}
-        events = [{**e, "status": UNCONFIRMED} if e["event_key"] in keys else e for e in events]
     waiting = {e["event_key"] for e in later}
     new_state[HELD_KEY] = to_state([e for e in events if e["event_key"] in waiting])
     updates = [u for u in updates if u["event_key"] not in waiting]

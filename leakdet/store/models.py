@@ -19,7 +19,7 @@ from platform_core.db import Base
 SCHEMA = "water"
 
 SENSOR_KINDS = ("pressure", "flow", "level", "demand")
-# Raised by the detector without a crew (see leakdet.detect.night_confirm.doubted): shown, not scored.
+# Raised by the detector without a crew (see leakdet.detect.night_confirm): shown, not scored.
 UNCONFIRMED = "unconfirmed"
 EVENT_STATUSES = ("new", "confirmed", "repaired", "closed", "false_alarm", UNCONFIRMED)
 
