@@ -28,7 +28,7 @@ ENGINE = ("residual CUSUM per logger on an hour-of-week baseline (hour-of-day un
           "seen twice; k=1, h=50, baseline learning rate 0.1, 2 warm-up days) with measured "
           "boundary conditions; minimum-night-flow CUSUM over nights (alarms only with a logger drop of "
           ">= 10 robust spreads); night-signature scan (whitened matched filter per pipe over nights, "
-          "CUSUM k 6, h 20) and night-drift scan, each reporting first the pipe a crew reaches the leak "
+          "CUSUM k 6, h 20, and a CUSUM per pipe on its own statistic, k 2, h 15) and night-drift scan, each reporting first the pipe a crew reaches the leak "
           "from soonest under the likelihood tempered by the alarm's unexplained energy; pressure events under 10 L/s wait for the night after them "
           "(a night event within 1000 m takes them in; one it does not, after a night the scans tested, is "
           "raised unconfirmed, without a crew); alarms within 300 m of an open event update it; "

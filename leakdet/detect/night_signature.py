@@ -110,6 +110,14 @@ class NightSignatureScan:
         0 ignores the weekday: on the L-Town years a weight of 0.1 gained nothing and raised false
         alarms on the harsher hidden model (docs/benchmarks.md, session 23); a network with a
         strong weekly habit at night is where it helps.
+    pipe_k : float
+        Allowance per night of a second CUSUM kept for every pipe on that pipe's own ``t`` (noise
+        standard deviations); 0 = off. The best statistic over hundreds of pipes is a few
+        deviations on a leak-free night, so ``k`` must sit above that, and a small leak whose
+        own ``t`` is 3-5 every night never adds to ``S``; one pipe's ``t`` is about one deviation
+        without a leak, so its own sum grows only where a leak keeps pointing.
+    pipe_h : float
+        Threshold of the per-pipe CUSUM; the alarm is raised and localized as one of ``S``.
     """
 
     signatures: pd.DataFrame | None = None
@@ -129,10 +137,12 @@ class NightSignatureScan:
     pair_t: float = 6.0
     pair_apart_m: float = 300.0
     pair_far_m: float = 200.0
+    pipe_k: float = 2.0
+    pipe_h: float = 15.0
 
     def initial_state(self) -> dict:
         return {"nights": [], "n_accepted": 0, "S": 0.0, "start": None, "recent": [], "rises": [], "shifts": [],
-                "offsets": {}}
+                "offsets": {}, "pipe_S": {}, "pipe_start": {}}
 
     def statistics(self, nights: list[dict], current: dict) -> tuple[pd.DataFrame, pd.Series] | None:
         """Per pipe (rows): ``t`` (noise standard deviations, positive = drop shaped like a leak
@@ -177,8 +187,11 @@ class NightSignatureScan:
         s = max(0.0, float(state["S"]) + best - self.k)
         state["start"] = (state["start"] or night["day"]) if s > 0 else None
         state["S"] = s
+        fired = self._pipe_cusum(state, night["day"], tested[0]["t"]) if s <= self.h else None
+        if fired is not None:
+            state["start"] = fired
         alarms = []
-        if s > self.h:
+        if s > self.h or fired is not None:
             since = [n for n in state["recent"] if n["day"] >= state["start"]] or [night]
             since = weekday_removed(since, offsets)
             mean = pd.DataFrame([n["res"] for n in since]).mean().dropna().to_dict()
@@ -194,6 +207,20 @@ class NightSignatureScan:
         elif best <= self.learn_band:
             self._accept(state, night)
         return alarms, state
+
+    def _pipe_cusum(self, state: dict, day: str, t: pd.Series) -> str | None:
+        """One CUSUM per pipe on its own statistic (allowance ``pipe_k``, threshold ``pipe_h``):
+        returns the first night of the run of the pipe that crossed the threshold, or None."""
+        if self.pipe_k <= 0:
+            return None
+        old = pd.Series(state["pipe_S"], dtype=float).reindex(t.index, fill_value=0.0)
+        new = (old + t - self.pipe_k).clip(lower=0.0)
+        up = new[new > 0]
+        state["pipe_S"] = {str(p): round(float(v), 3) for p, v in up.items()}
+        state["pipe_start"] = {p: state["pipe_start"].get(p, day) for p in state["pipe_S"]}
+        if not len(up) or float(up.max()) <= self.pipe_h:
+            return None
+        return state["pipe_start"][str(up.idxmax())]
 
     def _at_leak_size(self, nights: list[dict], current: dict):
         """:meth:`statistics` with the signatures of the leak's own size (see ``sized``)."""
@@ -246,7 +273,7 @@ class NightSignatureScan:
     def _shift(state: dict, drop: pd.Series) -> None:
         """Move the reference nights to the new level (each logger lowered by its drop)."""
         state["nights"] = [{**n, "res": lowered(n["res"], drop)} for n in state["nights"]]
-        state.update({"S": 0.0, "start": None})
+        state.update({"S": 0.0, "start": None, "pipe_S": {}, "pipe_start": {}})
 
     def _rise(self, state: dict, night: dict, stats: pd.DataFrame, drop: pd.Series) -> None:
         """A pressure rise shaped like a leak going away (a repair): recorded, and the reference
