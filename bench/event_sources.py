@@ -94,7 +94,7 @@ def _in_subprocess(database: str, work: Path) -> pd.DataFrame:
     import subprocess
     import sys
 
-    code = ("import sys, json; from bench.event_sources import outcomes; "
+    code = ("import sys; from bench.event_sources import outcomes; "
             "df = outcomes(sys.argv[1], sys.argv[2]); df['detected_at'] = df['detected_at'].astype(str); "
             "print(df.to_json(orient='records'))")
     out = subprocess.run([sys.executable, "-c", code, database, str(work)], check=True, capture_output=True,

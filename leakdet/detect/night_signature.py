@@ -11,10 +11,13 @@ loggers' night errors are correlated (neighbourhood demand moves several at once
 plain correlation takes that common noise for a leak.
 
 The largest ``t`` over all pipes feeds a one-sided CUSUM over nights (allowance ``k``,
-threshold ``h``). A pressure rise shaped like a leak going away (``-t`` larger than any
-``+t``: a repair) is not a leak; the reference moves to the new level and the rise is
-recorded. After an alarm the reference moves too, so the leak found is not found again
-and the next one is measured from there.
+threshold ``h``), and each pipe's own ``t`` feeds a CUSUM of that pipe (``pipe_k``, ``pipe_h``):
+the best of hundreds of pipes is several noise deviations on a quiet night, one pipe's is about
+one, so a small leak that keeps pointing at the same pipe adds up there first.
+A pressure rise shaped like a leak going away (``-t`` larger than any ``+t``: a repair) is
+not a leak; the reference moves to the new level and the rise is recorded. After an alarm
+the reference moves too (and every CUSUM restarts), so the leak found is not found again and
+the next one is measured from there.
 
 The alarm carries its own ranking of pipes (by ``t``): the pipe whose signature best
 explains the drop once the noise structure is accounted for. An incipient leak alarms
