@@ -73,19 +73,13 @@ def test_leak_found_within_nights_on_its_pipe_with_start_before_it():
 def test_a_small_steady_leak_is_found_by_its_own_pipe_cusum():
     """0.5 L/s never passes the max-statistic allowance (k 6) on one night; its own pipe's
     statistic, a few noise deviations every night, adds up."""
-    def scan_days(scan):
-        rng, state, found = np.random.default_rng(1), None, []
-        for i, day in enumerate(pd.date_range("2025-01-06", periods=60, freq="D")):
-            drop = SIGNATURES["pC"] * 0.5 / 3.0 if i >= 30 else None
-            alarms, state = scan.step_day(day_frame(day, rng, drop), state)
-            found += [(i, a) for a in alarms]
-        return found, state
-
-    assert scan_days(NightSignatureScan(SIGNATURES, pipe_k=0.0))[0] == []
-    found, state = scan_days(NightSignatureScan(SIGNATURES))
-    assert [(i, a.candidates[0][0]) for i, a in found] == [(35, "pC")]
+    leak = {"pipe": "pC", "day": 30, "hour": 0, "lps": 0.5}
+    assert run(60, leak, pipe_k=0.0)[0] == []
+    found, state = run(60, leak)
+    # Night 35 (05:00 local on 2025-02-10), on its pipe.
+    assert [(a.detected_at, a.candidates[0][0]) for a in found] == [(pd.Timestamp("2025-02-09 21:00", tz="UTC"), "pC")]
     # Back-dated to the first night its pipe's sum rose (day 30 begins the leak), decided at 05:00.
-    assert found[0][1].estimated_start.tz_convert("Asia/Brunei").date() <= pd.Timestamp("2025-02-05").date()
+    assert found[0].estimated_start.tz_convert("Asia/Brunei").date() <= pd.Timestamp("2025-02-05").date()
     assert state["pipe_S"] == {} or max(state["pipe_S"].values()) < 15.0
 
 
